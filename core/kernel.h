@@ -1,0 +1,239 @@
+/*
+ * The personality core's central types: processes, threads, the syscall
+ * handler signature, parking and waking, timers and logging.  Everything
+ * in core/ includes this; nothing in core/ includes a backend's headers
+ * (plat.h is the whole of the platform as the core sees it).
+ */
+#ifndef PERSONA_KERNEL_H
+#define PERSONA_KERNEL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "list.h"
+#include "plat.h"
+
+#define PAGE_SIZE PLAT_PAGE_SIZE
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PAGE_ALIGN_UP(x) (((x) + PAGE_SIZE - 1) & PAGE_MASK)
+
+struct mm;
+struct fdtable;
+struct fs_context;
+struct sighand;
+struct inode;
+struct file;
+
+/* Internal result of a handler that parked its thread (see thread_park). */
+#define SYS_PARKED (-100001L)
+/* Internal result of a handler after which its thread no longer exists. */
+#define SYS_GONE (-100002L)
+/* Internal result: registers were replaced wholesale (rt_sigreturn), do
+ * not store a return value. */
+#define SYS_NORETURN (-100003L)
+
+/* ---- Syscall arguments and handlers --------------------------------------- */
+struct sysargs {
+	uint64_t nr;
+	uint64_t a[6];
+};
+struct thread;
+typedef long (*sys_handler)(struct thread *t, const struct sysargs *a);
+
+/* ---- Wait queues and parking ----------------------------------------------
+ * A handler that must wait registers its thread on one or more wait queues
+ * with thread_wait_on(), then returns thread_park(t, deadline).  When a
+ * queue is woken, the deadline passes, or an unblocked signal arrives, the
+ * thread leaves every queue and the SAME syscall is dispatched again from
+ * the start with the same arguments; t->wake says why:
+ *   WAKE_NONE   first entry (not a re-dispatch)
+ *   WAKE_EVENT  a queue it waited on was woken (re-check the condition;
+ *               park again if it does not hold)
+ *   WAKE_TIMEOUT the deadline passed
+ * A signal never re-enters the handler: the dispatcher returns -EINTR.
+ * State a handler wants to keep across parks lives in t->sys (a union
+ * below) and is valid while t->wake != WAKE_NONE.
+ */
+struct waitq {
+	struct list_head waiters;
+};
+
+enum wake_reason { WAKE_NONE, WAKE_EVENT, WAKE_TIMEOUT, WAKE_SIGNAL };
+
+void waitq_init(struct waitq *q);
+/* Wake every thread on q.  Returns how many were woken. */
+int waitq_wake_all(struct waitq *q);
+/* Wake up to n threads on q for which match(t, arg) is true (match may be
+ * NULL: all).  Returns how many were woken. */
+int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *),
+               void *arg);
+/* Like waitq_wake, but instead of waking, moves up to n matching waiters
+ * from q to q2 (futex requeue).  Returns how many were moved. */
+int waitq_requeue(struct waitq *q, struct waitq *q2, int n,
+                  bool (*match)(struct thread *, void *), void *arg);
+/* Register t on q for its coming park.  -ENOMEM if out of memory. */
+int thread_wait_on(struct thread *t, struct waitq *q);
+/* Park t until woken, until the monotonic clock reaches deadline_ns (0: no
+ * deadline), or until a signal.  Returns SYS_PARKED: the handler must
+ * return it unchanged. */
+long thread_park(struct thread *t, uint64_t deadline_ns);
+
+/* ---- Processes and threads ------------------------------------------------ */
+struct sigaltstack_lx {
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+};
+
+struct siginfo_lx {
+	int32_t si_signo, si_errno, si_code, pad;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+		} kill;
+		struct {
+			uint64_t addr;
+		} fault;
+		uint8_t raw[112];
+	} u;
+};
+
+#define NSIG_LX 64
+
+enum thread_state {
+	TS_RUNNING, /* in the client (or about to be resumed) */
+	TS_PARKED,  /* waiting inside a syscall */
+	TS_READY,   /* woken, its syscall to be re-dispatched */
+	TS_DEAD,
+};
+
+struct thread {
+	struct list_head all_link;   /* in the global thread list */
+	struct list_head proc_link;  /* in proc->threads */
+	struct list_head ready_link; /* in the ready list while TS_READY */
+	struct proc *proc;
+	struct plat_thread *pt;
+	int tid;
+	enum thread_state state;
+	struct arch_regs regs; /* valid while stopped in the server */
+
+	/* syscall in progress (for re-dispatch after a park) */
+	struct sysargs cur;
+	enum wake_reason wake;
+	uint64_t park_deadline;        /* 0: none */
+	struct list_head waiters;      /* struct waiter entries while parked */
+	struct list_head timer_link;   /* in the timer list while it has one */
+	union {
+		uint64_t deadline;     /* sleeps: absolute monotonic ns */
+		struct {
+			uint64_t deadline;
+			uint32_t bitset;
+			uint64_t key_addr;
+			struct mm *key_mm;
+			bool woken;
+		} futex;
+		struct {
+			uint64_t deadline;
+			void *cookie;
+		} generic;
+	} sys;
+
+	/* thread lifetime */
+	uint64_t clear_child_tid;
+	uint64_t robust_list, robust_len;
+
+	/* signals (owned by signal.c) */
+	uint64_t sigmask;
+	uint64_t sigpending;
+	struct siginfo_lx pending_info[NSIG_LX];
+	struct sigaltstack_lx altstack;
+	int in_sigreturn_frame;
+
+	char comm[16];
+};
+
+struct proc {
+	struct list_head all_link;
+	struct list_head threads;
+	int nthreads;
+	int pid, ppid, pgid, sid;
+	struct mm *mm;
+	struct plat_as *as;
+	struct fdtable *fds;
+	struct fs_context *fs; /* cwd, umask */
+	struct sighand *sighand;
+	uint64_t sigpending; /* process-directed signals */
+	struct siginfo_lx pending_info[NSIG_LX];
+	uint32_t uid, gid, euid, egid;
+	char exe_path[256];
+	char *cmdline; /* NUL-separated argv, for /proc/<pid>/cmdline */
+	size_t cmdline_len;
+	struct { uint64_t cur, max; } rlim[16];
+	bool exiting;
+	int exit_status; /* wait status word, Linux encoding */
+};
+
+/* Registry (task.c) */
+struct proc *proc_by_pid(int pid);
+struct thread *thread_by_tid(int tid);
+int task_alloc_id(void);
+extern struct list_head all_procs, all_threads;
+
+/* End one thread (exit): releases its waits, wakes clear_child_tid,
+ * destroys its platform thread; when the last thread of a process goes,
+ * the process exits with proc->exit_status.  t is freed. */
+void thread_exit(struct thread *t);
+/* End a whole process with a wait status (exit_group, fatal signal). */
+void proc_exit(struct proc *p, int wait_status);
+
+/* ---- Memory access to a client (mm.c) -------------------------------------
+ * The only way the core touches client memory.  Each returns 0 or -EFAULT;
+ * the range is checked byte for byte against the process's mappings and
+ * pages not yet populated are populated as a client access would. */
+int mm_copy_from(struct mm *mm, void *dst, uint64_t src, size_t n);
+int mm_copy_to(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* Copy a NUL-terminated string of at most max bytes including the NUL.
+ * Returns its length, -EFAULT, or -ENAMETOOLONG if no NUL within max. */
+long mm_strncpy_from(struct mm *mm, char *dst, uint64_t src, size_t max);
+
+static inline int copy_from_user(struct thread *t, void *dst, uint64_t src, size_t n);
+static inline int copy_to_user(struct thread *t, uint64_t dst, const void *src, size_t n);
+
+/* ---- Time and timers ---------------------------------------------------- */
+static inline uint64_t now_ns(void) { return plat_clock_ns(1); }
+
+/* ---- Logging ----------------------------------------------------------------
+ * pr_warn_once: at most once per call site. */
+void pr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define pr_warn_once(...)                                                      \
+	do {                                                                   \
+		static bool warned_;                                           \
+		if (!warned_) {                                                \
+			warned_ = true;                                        \
+			pr_log(__VA_ARGS__);                                   \
+		}                                                              \
+	} while (0)
+
+/* ---- Global configuration ------------------------------------------------- */
+struct core_config {
+	bool trace;
+	uint64_t memory_limit;
+};
+extern struct core_config core_cfg;
+
+/* The current process of a thread, its mm. */
+static inline int copy_from_user(struct thread *t, void *dst, uint64_t src, size_t n)
+{
+	return mm_copy_from(t->proc->mm, dst, src, n);
+}
+static inline int copy_to_user(struct thread *t, uint64_t dst, const void *src, size_t n)
+{
+	return mm_copy_to(t->proc->mm, dst, src, n);
+}
+
+#endif

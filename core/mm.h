@@ -1,0 +1,55 @@
+/*
+ * Memory: frames with reference counts, address spaces made of VMAs, lazy
+ * faults, and the brk/mmap family.  Owns every client page table decision;
+ * the backend only maps what this module tells it to.
+ */
+#ifndef PERSONA_MM_H
+#define PERSONA_MM_H
+
+#include "kernel.h"
+
+/* ---- Frames (frame.c) ---------------------------------------------------- */
+/* A fresh frame with one reference, zero-filled.  -ENOMEM. */
+int frame_alloc_zeroed(frame_t *out);
+void frame_ref(frame_t f);
+/* Drop a reference; the frame goes back to the platform at zero. */
+void frame_unref(frame_t f);
+static inline void *frame_ptr(frame_t f) { return plat_frame_ptr(f); }
+
+/* ---- Address spaces -------------------------------------------------------- */
+struct mm *mm_create(struct plat_as *as);
+void mm_destroy(struct mm *mm);
+
+/* A client fault at addr wanting access (PLAT_PROT_*; 0 if unknown).
+ * 0: resolved, resume the thread.  -EFAULT: no mapping (SIGSEGV,
+ * SEGV_MAPERR).  -EACCES: mapping forbids it (SIGSEGV, SEGV_ACCERR).
+ * -ENOMEM: out of frames (SIGBUS / kill). */
+int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
+
+/* Flags for mm_map, Linux's MAP_* values. */
+/* Create a mapping as mmap would (checked values; addr hint or fixed).
+ * ino may be NULL (anonymous); otherwise pages come from inode_get_page().
+ * Returns the address or a negative errno. */
+long mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+            struct inode *ino, uint64_t off);
+int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
+/* Set the start of the brk area (after loading an ELF). */
+void mm_set_brk_base(struct mm *mm, uint64_t base);
+/* Where the stack ends up: the loader asks for a stack VMA of this size. */
+long mm_map_stack(struct mm *mm, uint64_t size, uint64_t *top);
+/* Render /proc/<pid>/maps into a malloc'd buffer (*len bytes). */
+int mm_format_maps(struct mm *mm, const char *exe_path, char **buf, size_t *len);
+/* Resident pages and total mapped bytes, for /proc/<pid>/status. */
+void mm_usage(struct mm *mm, uint64_t *vm_bytes, uint64_t *rss_pages);
+
+/* ---- ELF loading (elf.c) ----------------------------------------------------
+ * Load a static ET_EXEC or static-pie ET_DYN image from exe into p's
+ * (empty) mm, build the initial stack with argv, envp and auxv, and set
+ * regs (IP, SP, zeroed rest) for the first instruction.  On failure a
+ * negative errno and, in *why, a one-line reason for a human
+ * ("dynamically linked programs are not supported yet", ...). */
+int elf_load(struct proc *p, struct inode *exe, const char *execfn,
+             char *const argv[], char *const envp[], struct arch_regs *regs,
+             const char **why);
+
+#endif

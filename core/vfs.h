@@ -1,0 +1,52 @@
+/*
+ * Files: the inode layer (tmpfs, devfs, procfs), path resolution, open
+ * files, fd tables, pipes.  What other modules need of it is here.
+ */
+#ifndef PERSONA_VFS_H
+#define PERSONA_VFS_H
+
+#include "kernel.h"
+
+/* ---- Setting up the guest's filesystem (used by the front end) -------------
+ * Paths are absolute guest paths; missing parents are created. */
+int vfs_init(void); /* empty / with /tmp, /dev, /proc */
+int vfs_add_dir(const char *path, uint32_t mode);
+int vfs_add_file(const char *path, uint32_t mode, const void *data, size_t len);
+int vfs_add_symlink(const char *path, const char *target);
+/* A regular inode not linked anywhere, holding a copy of data (for the
+ * program given on the command line).  Returns a referenced inode. */
+struct inode *vfs_anon_file(const void *data, size_t len, uint32_t mode);
+
+/* ---- Inodes as mm sees them ------------------------------------------------ */
+void inode_ref(struct inode *ino);
+void inode_put(struct inode *ino);
+uint64_t inode_size(struct inode *ino);
+/* The frame that holds page pgoff of a regular file, with a reference the
+ * caller must drop.  Holes and pages past the end: a zero-filled frame is
+ * allocated and inserted if create, else *out = FRAME_NONE.  -ENOMEM, or
+ * -ENODEV if the inode cannot be mapped. */
+int inode_get_page(struct inode *ino, uint64_t pgoff, bool create, frame_t *out);
+/* Read from a regular file's content (elf.c reads headers with this). */
+long inode_read(struct inode *ino, void *buf, size_t len, uint64_t off);
+
+/* ---- Per-process state ------------------------------------------------------- */
+struct fdtable *fdtable_create(void);       /* empty */
+struct fdtable *fdtable_clone(struct fdtable *src); /* fork: share files */
+void fdtable_put(struct fdtable *fdt);      /* closes everything at last ref */
+void fdtable_get(struct fdtable *fdt);      /* CLONE_FILES */
+/* Install the console as fds 0, 1, 2. */
+int fdtable_install_console(struct fdtable *fdt);
+struct fs_context *fs_context_create(void); /* cwd /, umask 022 */
+struct fs_context *fs_context_clone(struct fs_context *src);
+void fs_context_get(struct fs_context *fs);
+void fs_context_put(struct fs_context *fs);
+
+/* For mmap: the inode behind fd with a reference, after checking that the
+ * file may be mapped with prot/flags (-EBADF, -EACCES, -ENODEV). */
+int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags,
+                      struct inode **out);
+
+/* The event loop calls this on EV_CONSOLE. */
+void console_input_ready(void);
+
+#endif

@@ -11,7 +11,7 @@ CFLAGS_BASE := -std=gnu11 -g $(WARN) $(INC) -D_GNU_SOURCE
 CFLAGS := $(CFLAGS_BASE) -O2
 SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-CORE_SRC := $(wildcard core/*.c)
+CORE_SRC := $(wildcard core/*.c core/arch/x86_64/*.c)
 LINUX_SRC := $(wildcard platform/linux/*.c) $(wildcard cli/*.c)
 LINUX_ASM := $(wildcard platform/linux/*.S)
 FAKE_SRC := $(wildcard platform/fake/*.c)

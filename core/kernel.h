@@ -191,6 +191,19 @@ void thread_exit(struct thread *t);
 /* End a whole process with a wait status (exit_group, fatal signal). */
 void proc_exit(struct proc *p, int wait_status);
 
+/* ---- The event loop (sched.c) ------------------------------------------------ */
+/* Let a newly created (stopped) thread run from t->regs. */
+void sched_start_thread(struct thread *t);
+/* Wake a parked thread (signal delivery uses WAKE_SIGNAL); no effect on a
+ * thread that is not parked. */
+void thread_wake(struct thread *t, enum wake_reason why);
+/* Ask a thread running in the client to come back to the server so that
+ * pending signals are looked at (kicks it through the platform). */
+void sched_kick(struct thread *t);
+/* proc_exit calls this once a process is gone (the loop ends after the
+ * first process). */
+void sched_proc_exited(struct proc *p);
+
 /* ---- Memory access to a client (mm.c) -------------------------------------
  * The only way the core touches client memory.  Each returns 0 or -EFAULT;
  * the range is checked byte for byte against the process's mappings and
@@ -223,6 +236,7 @@ void pr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct core_config {
 	bool trace;
 	uint64_t memory_limit;
+	uint32_t uid, gid; /* identity the guest sees (the caller's) */
 };
 extern struct core_config core_cfg;
 

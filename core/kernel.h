@@ -8,6 +8,7 @@
 #define PERSONA_KERNEL_H
 
 #include <errno.h>
+#include <signal.h> /* SIG* numbers: the same on every Linux arch we target */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -171,6 +172,7 @@ struct proc {
 	struct siginfo_lx pending_info[NSIG_LX];
 	uint32_t uid, gid, euid, egid;
 	char exe_path[256];
+	struct inode *exe; /* the program's inode (/proc/<pid>/exe) */
 	char *cmdline; /* NUL-separated argv, for /proc/<pid>/cmdline */
 	size_t cmdline_len;
 	struct { uint64_t cur, max; } rlim[16];
@@ -200,6 +202,9 @@ void thread_wake(struct thread *t, enum wake_reason why);
 /* Ask a thread running in the client to come back to the server so that
  * pending signals are looked at (kicks it through the platform). */
 void sched_kick(struct thread *t);
+/* Take a thread out of every scheduler structure (wait queues, timers,
+ * the ready list) before it is freed; thread_exit calls this. */
+void sched_forget_thread(struct thread *t);
 /* proc_exit calls this once a process is gone (the loop ends after the
  * first process). */
 void sched_proc_exited(struct proc *p);

@@ -14,6 +14,8 @@
 #define ARCH_NAME "x86_64"
 #define ARCH_ELF_MACHINE 62 /* EM_X86_64 */
 #define ARCH_SYSCALL_INSN_LEN 2
+/* Which column of core/syscalls.def numbers this architecture's calls. */
+#define ARCH_SYS_NR(x86_64, riscv64) (x86_64)
 
 static inline uint64_t arch_sys_nr(const struct arch_regs *r) { return r->rax; }
 static inline uint64_t arch_sys_arg(const struct arch_regs *r, int i)

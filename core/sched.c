@@ -1,0 +1,347 @@
+/*
+ * The event loop: wait for the next client event, dispatch it, and either
+ * answer now or park the thread until a later event completes it.  Also
+ * wait queues, parking, timers and the ready list.  There are no host
+ * threads in the core: everything happens on this one loop.
+ */
+#include <stdlib.h>
+
+#include "kernel.h"
+#include "mm.h"
+#include "persona.h"
+#include "syscall.h"
+#include "task.h"
+#include "trace.h"
+#include "vfs.h"
+
+/* One registration of a parked thread on one wait queue. */
+struct waiter {
+	struct list_head q_link; /* in waitq->waiters */
+	struct list_head t_link; /* in thread->waiters */
+	struct thread *t;
+	struct waitq *q;
+};
+
+static struct list_head ready_list = LIST_INIT(ready_list);
+/* Parked threads with a deadline, earliest first. */
+static struct list_head timer_list = LIST_INIT(timer_list);
+
+static bool first_exited;
+static int first_status;
+static int first_pid = -1;
+
+void waitq_init(struct waitq *q) { list_init(&q->waiters); }
+
+int thread_wait_on(struct thread *t, struct waitq *q)
+{
+	struct waiter *w = malloc(sizeof *w);
+	if (!w)
+		return -ENOMEM;
+	w->t = t;
+	w->q = q;
+	list_add_tail(&w->q_link, &q->waiters);
+	list_add_tail(&w->t_link, &t->waiters);
+	return 0;
+}
+
+static void drop_waiters(struct thread *t)
+{
+	struct waiter *w, *n;
+	list_for_each_entry_safe(w, n, &t->waiters, t_link)
+	{
+		list_del(&w->q_link);
+		list_del(&w->t_link);
+		free(w);
+	}
+}
+
+static void timer_remove(struct thread *t)
+{
+	if (list_linked(&t->timer_link))
+		list_del(&t->timer_link);
+}
+
+static void timer_insert(struct thread *t)
+{
+	struct thread *pos;
+	list_for_each_entry(pos, &timer_list, timer_link)
+	{
+		if (pos->park_deadline > t->park_deadline) {
+			list_add_tail(&t->timer_link, &pos->timer_link);
+			return;
+		}
+	}
+	list_add_tail(&t->timer_link, &timer_list);
+}
+
+void thread_wake(struct thread *t, enum wake_reason why)
+{
+	if (t->state != TS_PARKED)
+		return;
+	drop_waiters(t);
+	timer_remove(t);
+	t->wake = why;
+	t->state = TS_READY;
+	list_add_tail(&t->ready_link, &ready_list);
+}
+
+void sched_forget_thread(struct thread *t)
+{
+	drop_waiters(t);
+	timer_remove(t);
+	if (list_linked(&t->ready_link))
+		list_del(&t->ready_link);
+}
+
+long thread_park(struct thread *t, uint64_t deadline_ns)
+{
+	t->state = TS_PARKED;
+	t->park_deadline = deadline_ns;
+	if (deadline_ns)
+		timer_insert(t);
+	/* A signal that is already pending must not be slept through. */
+	if (sig_pending_unblocked(t))
+		thread_wake(t, WAKE_SIGNAL);
+	else if (deadline_ns && now_ns() >= deadline_ns)
+		thread_wake(t, WAKE_TIMEOUT);
+	return SYS_PARKED;
+}
+
+/* Wakes the first waiter of q that matches; false if there is none.  Waking
+ * a thread removes all its waiters, so scanning restarts from the head. */
+static bool wake_first(struct waitq *q, bool (*match)(struct thread *, void *), void *arg)
+{
+	struct waiter *w;
+	list_for_each_entry(w, &q->waiters, q_link)
+	{
+		if (w->t->state == TS_PARKED && (!match || match(w->t, arg))) {
+			thread_wake(w->t, WAKE_EVENT);
+			return true;
+		}
+	}
+	return false;
+}
+
+int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *), void *arg)
+{
+	int woken = 0;
+	while (woken < n && wake_first(q, match, arg))
+		woken++;
+	return woken;
+}
+
+int waitq_wake_all(struct waitq *q) { return waitq_wake(q, 0x7fffffff, NULL, NULL); }
+
+int waitq_requeue(struct waitq *q, struct waitq *q2, int n,
+                  bool (*match)(struct thread *, void *), void *arg)
+{
+	struct waiter *w, *nx;
+	int moved = 0;
+	list_for_each_entry_safe(w, nx, &q->waiters, q_link)
+	{
+		if (moved >= n)
+			break;
+		if (match && !match(w->t, arg))
+			continue;
+		list_del(&w->q_link);
+		list_add_tail(&w->q_link, &q2->waiters);
+		w->q = q2;
+		moved++;
+	}
+	return moved;
+}
+
+/* ---- Running threads ------------------------------------------------------ */
+
+/* Back to the client: deliver what is pending, then resume. */
+static void return_to_client(struct thread *t)
+{
+	if (!sig_deliver_pending(t))
+		return; /* the process was killed */
+	t->state = TS_RUNNING;
+	if (plat_thread_resume(t->pt, &t->regs) < 0) {
+		/* The backend lost the thread; its EV_THREAD_LOST follows. */
+		pr_log("persona: could not resume thread %d", t->tid);
+	}
+}
+
+void sched_start_thread(struct thread *t)
+{
+	t->state = TS_RUNNING;
+	if (plat_thread_resume(t->pt, &t->regs) < 0)
+		pr_log("persona: could not start thread %d", t->tid);
+}
+
+void sched_kick(struct thread *t)
+{
+	if (t->state == TS_RUNNING)
+		plat_thread_kick(t->pt);
+}
+
+/* Run (or re-run after a wake) the syscall recorded in t->cur. */
+static void run_syscall(struct thread *t)
+{
+	const struct sys_entry *e = sys_lookup(t->cur.nr);
+	struct trace_call tc;
+	long r;
+
+	if (core_cfg.trace)
+		trace_enter(t, e, &tc);
+	if (t->wake == WAKE_SIGNAL)
+		r = -EINTR; /* SA_RESTART is a later issue: always EINTR */
+	else if (e)
+		r = e->handler(t, &t->cur);
+	else
+		r = sys_unknown(t, &t->cur);
+
+	if (r == SYS_PARKED) {
+		if (core_cfg.trace && t->wake == WAKE_NONE)
+			trace_parked(&tc);
+		return;
+	}
+	if (core_cfg.trace)
+		trace_exit(t, &tc, r);
+	if (r == SYS_GONE)
+		return; /* t is freed */
+	drop_waiters(t);
+	t->wake = WAKE_NONE;
+	if (r != SYS_NORETURN)
+		arch_sys_set_ret(&t->regs, r);
+	return_to_client(t);
+}
+
+static void on_syscall(struct thread *t)
+{
+	t->cur.nr = arch_sys_nr(&t->regs);
+	for (int i = 0; i < 6; i++)
+		t->cur.a[i] = arch_sys_arg(&t->regs, i);
+	t->wake = WAKE_NONE;
+	run_syscall(t);
+}
+
+static void on_pagefault(struct thread *t, const struct plat_event *ev)
+{
+	int r = mm_handle_fault(t->proc->mm, ev->addr, ev->access);
+	switch (r) {
+	case 0:
+		break;
+	case -EACCES:
+		sig_force_fault(t, SIGSEGV, 2 /* SEGV_ACCERR */, ev->addr);
+		break;
+	case -ENOMEM:
+		/* What Linux's OOM killer does to the process that asked. */
+		pr_log("persona: out of memory: killing process %d (raise the limit with --memory)",
+		       t->proc->pid);
+		proc_exit(t->proc, SIGKILL);
+		return;
+	default:
+		sig_force_fault(t, SIGSEGV, 1 /* SEGV_MAPERR */, ev->addr);
+		break;
+	}
+	return_to_client(t);
+}
+
+static void fire_timers(void)
+{
+	uint64_t now = now_ns();
+	while (!list_empty(&timer_list)) {
+		struct thread *t = list_entry(timer_list.next, struct thread, timer_link);
+		if (t->park_deadline > now)
+			break;
+		thread_wake(t, WAKE_TIMEOUT);
+	}
+}
+
+static void run_ready(void)
+{
+	while (!list_empty(&ready_list) && !first_exited) {
+		struct thread *t = list_entry(ready_list.next, struct thread, ready_link);
+		list_del(&t->ready_link);
+		t->state = TS_RUNNING;
+		run_syscall(t);
+	}
+}
+
+static void on_event(const struct plat_event *ev)
+{
+	struct thread *t = ev->owner;
+
+	switch (ev->kind) {
+	case EV_TIMER:
+		fire_timers();
+		return;
+	case EV_CONSOLE:
+		console_input_ready();
+		return;
+	case EV_HOST_SIGNAL: {
+		struct proc *p = proc_by_pid(first_pid);
+		if (p)
+			sig_send_proc(p, ev->signo, NULL);
+		return;
+	}
+	default:
+		break;
+	}
+	if (!t)
+		return;
+	if (ev->kind == EV_THREAD_LOST) {
+		pr_log("persona: thread %d vanished; ending process %d", t->tid, t->proc->pid);
+		proc_exit(t->proc, SIGKILL);
+		return;
+	}
+	if (plat_thread_get_regs(t->pt, &t->regs) < 0) {
+		proc_exit(t->proc, SIGKILL);
+		return;
+	}
+	switch (ev->kind) {
+	case EV_SYSCALL:
+		on_syscall(t);
+		break;
+	case EV_PAGEFAULT:
+		on_pagefault(t, ev);
+		break;
+	case EV_EXCEPTION:
+		sig_force_fault(t, ev->signo, ev->code, ev->addr);
+		return_to_client(t);
+		break;
+	case EV_KICKED:
+		return_to_client(t);
+		break;
+	default:
+		break;
+	}
+}
+
+void sched_proc_exited(struct proc *p)
+{
+	if (p->pid == first_pid && !first_exited) {
+		first_exited = true;
+		first_status = p->exit_status;
+	}
+}
+
+void sched_set_first(struct proc *p) { first_pid = p->pid; }
+
+int core_run(void)
+{
+	struct plat_event ev;
+
+	while (!first_exited) {
+		run_ready();
+		if (first_exited)
+			break;
+		fire_timers();
+		if (!list_empty(&ready_list))
+			continue;
+		plat_timer_set(list_empty(&timer_list)
+		                       ? 0
+		                       : list_entry(timer_list.next, struct thread, timer_link)
+		                                 ->park_deadline);
+		int e = plat_wait_event(&ev);
+		if (e < 0)
+			return e;
+		on_event(&ev);
+	}
+	plat_timer_set(0);
+	return first_status;
+}

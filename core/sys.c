@@ -1,0 +1,93 @@
+/*
+ * The syscall table built from core/syscalls.def for this architecture,
+ * the handler for calls not implemented, and the compatibility page.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "persona.h"
+#include "syscall.h"
+#include "trace.h"
+
+#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)        \
+	[ARCH_SYS_NR(x86, rv)] = {#name, x86, rv, handler, SYS_##status,         \
+	                          {TK_##k1, TK_##k2, TK_##k3, TK_##k4, TK_##k5, TK_##k6}, \
+	                          note},
+const struct sys_entry sys_table[] = {
+#include "syscalls.def"
+};
+#undef SC
+const unsigned sys_table_len = sizeof sys_table / sizeof sys_table[0];
+
+const struct sys_entry *sys_lookup(uint64_t nr)
+{
+	if (nr >= sys_table_len || !sys_table[nr].name)
+		return NULL;
+	return &sys_table[nr];
+}
+
+/* Warn once per call number. */
+static bool warn_first_time(uint64_t nr)
+{
+	static unsigned char warned[1024 / 8];
+	if (nr >= 1024)
+		return true;
+	bool first = !(warned[nr / 8] & (1u << (nr % 8)));
+	warned[nr / 8] |= (unsigned char)(1u << (nr % 8));
+	return first;
+}
+
+long sys_ni(struct thread *t, const struct sysargs *a)
+{
+	if (warn_first_time(a->nr))
+		pr_log("persona: warning: system call %s (%llu) is not implemented; the program gets ENOSYS",
+		       sys_table[a->nr].name, (unsigned long long)a->nr);
+	return -ENOSYS;
+}
+
+long sys_unknown(struct thread *t, const struct sysargs *a)
+{
+	if (warn_first_time(a->nr))
+		pr_log("persona: warning: unknown system call %llu; the program gets ENOSYS",
+		       (unsigned long long)a->nr);
+	return -ENOSYS;
+}
+
+static const char *status_name(enum sys_status s)
+{
+	return s == SYS_FULL ? "full" : s == SYS_PARTIAL ? "partial" : "none";
+}
+
+void core_print_syscall_table(void (*out)(const char *line))
+{
+	char line[1024];
+	unsigned n[3] = {0, 0, 0};
+
+	for (unsigned i = 0; i < sys_table_len; i++)
+		if (sys_table[i].name)
+			n[sys_table[i].status]++;
+	out("# System call compatibility (x86_64)");
+	out("");
+	out("Generated from `core/syscalls.def` by `build/persona syscalls --markdown`;");
+	out("do not edit by hand. *full*: Linux semantics as far as the guest tests");
+	out("reach. *partial*: common uses work, the note says what is missing.");
+	out("*none*: the call returns `ENOSYS` (and Persona warns once).");
+	out("");
+	snprintf(line, sizeof line, "%u full, %u partial, %u not implemented.", n[SYS_FULL],
+	         n[SYS_PARTIAL], n[SYS_NONE]);
+	out(line);
+	out("");
+	out("| x86_64 | riscv64 | name | status | note |");
+	out("| ---: | ---: | --- | --- | --- |");
+	for (unsigned i = 0; i < sys_table_len; i++) {
+		const struct sys_entry *e = &sys_table[i];
+		char rv[16] = "";
+		if (!e->name)
+			continue;
+		if (e->nr_riscv64 >= 0)
+			snprintf(rv, sizeof rv, "%d", e->nr_riscv64);
+		snprintf(line, sizeof line, "| %d | %s | `%s` | %s | %s |", e->nr_x86_64, rv, e->name,
+		         status_name(e->status), e->note);
+		out(line);
+	}
+}

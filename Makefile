@@ -6,7 +6,7 @@
 CC ?= cc
 BUILD ?= build
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
-INC := -Icore -Icore/arch/x86_64 -Iplatform
+INC := -Icore -Icore/arch/x86_64 -Iplatform -Iplatform/fake
 CFLAGS_BASE := -std=gnu11 -g $(WARN) $(INC) -D_GNU_SOURCE
 CFLAGS := $(CFLAGS_BASE) -O2
 SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -1,0 +1,268 @@
+/*
+ * Private header of the files module (vfs.c, namei.c, file.c, pipe.c,
+ * console.c, devfs.c, procfs.c, poll.c, sys_fs.c, sys_fd.c): inodes,
+ * directory entries, open files and their operations, fd tables, and the
+ * in-server (kernel-buffer) entry points the syscall handlers and the unit
+ * tests call.  Other modules use vfs.h only.
+ */
+#ifndef PERSONA_FILE_H
+#define PERSONA_FILE_H
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "vfs.h"
+
+/* Linux limits and flags the module needs (asm-generic values, the same
+ * on x86_64 and riscv64). */
+#define LX_PATH_MAX 4096
+#define LX_NAME_MAX 255
+#define LX_MAXSYMLINKS 40
+#define LX_PIPE_BUF 4096
+#define LX_AT_FDCWD (-100)
+#define LX_AT_SYMLINK_NOFOLLOW 0x100
+#define LX_AT_REMOVEDIR 0x200
+#define LX_AT_EACCESS 0x200
+#define LX_AT_SYMLINK_FOLLOW 0x400
+#define LX_AT_NO_AUTOMOUNT 0x800
+#define LX_AT_EMPTY_PATH 0x1000
+#define LX_AT_STATX_SYNC_TYPE 0x6000
+#define LX_O_PATH 010000000
+#define LX_O_TMPFILE 020000000
+#define LX_RLIMIT_NOFILE 7
+#define LX_RENAME_NOREPLACE 1U
+#define LX_RENAME_EXCHANGE 2U
+#define LX_RENAME_WHITEOUT 4U
+#define LX_DT_DIR 4
+#define LX_DT_LNK 10
+#define LX_NOFILE_DEFAULT 1024
+
+/* Filesystem ids (st_dev) and their statfs magic. */
+enum { SB_ROOT = 1, SB_DEV = 2, SB_PROC = 3, SB_SHM = 4, SB_PIPE = 5, SB_ANON = 6 };
+#define LX_TMPFS_MAGIC 0x01021994
+#define LX_PROC_SUPER_MAGIC 0x9fa0
+#define LX_PIPEFS_MAGIC 0x50495045
+#define LX_ANON_INODE_FS_MAGIC 0x09041934
+
+struct file;
+struct thread;
+
+/* Called for each directory entry; false when the caller's buffer is full
+ * (the entry was not taken). */
+typedef bool (*filldir_t)(void *ctx, const char *name, size_t namelen, uint64_t ino,
+                          unsigned dtype, uint64_t next_off);
+
+/* Operations of inodes whose content is computed (procfs); tmpfs inodes
+ * have iops == NULL. */
+struct inode_ops {
+	/* Directory: a referenced child or -ENOENT. */
+	int (*lookup)(struct inode *dir, struct thread *t, const char *name, struct inode **out);
+	/* Directory: entries from position *pos on (after . and ..). */
+	int (*readdir)(struct inode *dir, struct thread *t, uint64_t *pos, filldir_t fill, void *ctx);
+	/* Symlink: its text into buf (NUL-terminated), length or -errno. */
+	int (*readlink)(struct inode *ino, struct thread *t, char *buf, size_t size);
+	/* Symlink that resolves to an object rather than a path (/proc/N/fd/M,
+	 * exe, cwd): the referenced inode, or -ENOSYS to follow the text. */
+	int (*follow)(struct inode *ino, struct thread *t, struct inode **out);
+	/* Regular file: generate the content at open time (malloc'd). */
+	int (*generate)(struct inode *ino, struct thread *t, char **buf, size_t *len);
+	void (*destroy)(struct inode *ino);
+};
+
+/* One name in a tmpfs directory. */
+struct dentry {
+	struct list_head link; /* in dir.entries, in creation order */
+	struct inode *ino;
+	uint64_t seq; /* directory offset: stable while other entries come and go */
+	char name[];
+};
+
+struct inode {
+	uint64_t ino;
+	uint32_t mode; /* S_IFMT | permission bits */
+	uint32_t uid, gid;
+	uint32_t nlink;
+	int refs;        /* in-memory references: files, walks, cwd, mappings */
+	bool transient;  /* procfs: freed at the last reference, never linked */
+	int sb;          /* SB_*: st_dev, EXDEV decisions */
+	uint32_t rdev;   /* device number (major << 8 | minor, small values) */
+	uint64_t size;
+	uint64_t atime, mtime, ctime; /* ns since the epoch */
+	const struct inode_ops *iops;
+	const struct file_ops *fops; /* how open() makes a file of it (devices) */
+	struct {
+		frame_t *pages; /* indexed by page; FRAME_NONE for holes */
+		uint64_t npages; /* entries in pages (not the size) */
+	} reg;
+	struct {
+		struct list_head entries;
+		struct inode *parent; /* NULL once removed; referenced if transient */
+		uint64_t next_seq;
+		unsigned nentries;
+	} dir;
+	char *link;  /* symlink target (tmpfs) */
+	char *name;  /* transient directories: own name, for getcwd */
+	int pid, tid, kind, sub; /* procfs: what this entry shows */
+	void *priv;  /* pipe, eventfd, device state */
+};
+
+/* ---- Open files ------------------------------------------------------------ */
+struct file_ops {
+	/* Transfer with a server buffer.  -EAGAIN when it would block; the
+	 * syscall layer then parks on the queue poll() names unless the file
+	 * is O_NONBLOCK.  pos is the file position to use and advance. */
+	long (*read)(struct file *f, struct thread *t, void *buf, size_t len, uint64_t *pos);
+	long (*write)(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos);
+	/* Readiness (POLL* bits) and the queue woken when it may change. */
+	unsigned (*poll)(struct file *f, struct waitq **wq);
+	/* ioctl beyond the generic ones (FIONBIO, FIOCLEX...); -ENOTTY. */
+	long (*ioctl)(struct file *f, struct thread *t, unsigned long cmd, uint64_t arg);
+	/* The open() of this inode: set up f->priv.  May fail. */
+	int (*open)(struct file *f, struct thread *t);
+	void (*release)(struct file *f);
+	/* Text for /proc/N/fd/M ("pipe:[5]"), if not the path. */
+	void (*describe)(struct file *f, char *buf, size_t size);
+	bool seekable;
+};
+
+struct file {
+	int refs;
+	const struct file_ops *ops;
+	struct inode *ino; /* referenced; every file has one */
+	unsigned flags;    /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH ... */
+	uint64_t pos;
+	char *path;        /* absolute path at open time, for /proc/N/fd */
+	void *priv;
+	size_t priv_len;
+};
+
+static inline bool file_readable(const struct file *f)
+{
+	return !(f->flags & LX_O_PATH) && (f->flags & O_ACCMODE) != O_WRONLY;
+}
+static inline bool file_writable(const struct file *f)
+{
+	return !(f->flags & LX_O_PATH) && (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* ---- vfs.c: inodes and tmpfs ---------------------------------------------- */
+extern struct inode *vfs_root;
+struct inode *inode_new(int sb, uint32_t mode);
+uint64_t inode_next_ino(void);
+int inode_truncate(struct inode *ino, uint64_t size);
+long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off);
+/* Punch [off, off+len) out of a regular file (fallocate). */
+void inode_punch(struct inode *ino, uint64_t off, uint64_t len);
+/* SEEK_DATA / SEEK_HOLE on a regular file. */
+long inode_seek_data(struct inode *ino, uint64_t off, bool hole);
+bool inode_is_dir_empty(struct inode *dir);
+struct dentry *dir_find(struct inode *dir, const char *name);
+int dir_link(struct inode *dir, const char *name, struct inode *ino);
+void dir_unlink(struct inode *dir, struct dentry *d);
+/* rename: move entry od of odir to name in ndir, replacing entry victim
+ * (may be NULL) there. */
+int dir_move(struct inode *odir, struct dentry *od, struct inode *ndir, const char *name,
+             struct dentry *victim);
+/* Whether the caller may access ino with mask (MAY_*: 4 r, 2 w, 1 x). */
+int inode_permission(struct inode *ino, int mask);
+void inode_touch(struct inode *ino, bool m, bool c);
+/* The absolute path of a directory ("/" for the root), -ENOENT if removed. */
+int inode_dir_path(struct inode *dir, char *buf, size_t size);
+unsigned inode_dtype(const struct inode *ino);
+
+/* ---- namei.c: path resolution ------------------------------------------- */
+enum last_type { LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT };
+#define LOOKUP_FOLLOW 1    /* follow a symlink in the last component */
+#define LOOKUP_DIRECTORY 2 /* the result must be a directory */
+#define LOOKUP_EMPTY 4     /* "" means the starting directory / file */
+
+struct nameidata {
+	struct inode *dir;  /* parent of the last component (referenced) */
+	struct inode *ino;  /* the last component or NULL (referenced) */
+	char last[LX_NAME_MAX + 1];
+	enum last_type last_type;
+	bool slash;         /* path ended with '/' */
+	bool missing_last;  /* only the last component does not exist */
+	int links;          /* symlinks followed so far */
+};
+
+/* Resolve path (server memory) from dirfd.  On success nd->ino is the
+ * referenced result. */
+int vfs_lookup(struct thread *t, int dirfd, const char *path, int lflags, struct inode **out);
+/* Resolve everything but the last component: nd->dir referenced,
+ * nd->last filled, nd->ino the existing child (not followed) or NULL. */
+int vfs_lookup_parent(struct thread *t, int dirfd, const char *path, struct nameidata *nd);
+void nd_release(struct nameidata *nd);
+/* Follow symlink ino found in dir: into *out (referenced). */
+int vfs_follow(struct thread *t, struct inode *dir, struct inode *link, struct nameidata *nd,
+               struct inode **out);
+
+/* ---- Operations on checked values (sys_fs.c / namei.c) ------------------- */
+int vfs_open(struct thread *t, int dirfd, const char *path, int flags, uint32_t mode,
+             struct file **out);
+int vfs_mkdir(struct thread *t, int dirfd, const char *path, uint32_t mode);
+int vfs_unlink(struct thread *t, int dirfd, const char *path, bool rmdir);
+int vfs_rename(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
+               unsigned flags);
+int vfs_symlink(struct thread *t, const char *target, int dirfd, const char *path);
+int vfs_link(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
+             int flags);
+int vfs_readlink(struct thread *t, int dirfd, const char *path, char *buf, size_t size);
+long vfs_getdents(struct thread *t, struct file *f, void *buf, size_t size, bool is64);
+
+/* ---- file.c: files and fd tables ----------------------------------------- */
+struct file *file_alloc(struct inode *ino, const struct file_ops *ops, unsigned flags);
+void file_get(struct file *f);
+void file_put(struct file *f);
+/* Open ino as open() would (permission checks already done). */
+int file_open_inode(struct thread *t, struct inode *ino, unsigned flags, const char *path,
+                    struct file **out);
+/* A referenced file for fd, or NULL. */
+struct file *fd_get(struct proc *p, int fd);
+/* Install f (takes over the caller's reference) at the lowest free fd
+ * >= min. -EMFILE. */
+int fd_install(struct proc *p, struct file *f, int min, bool cloexec);
+int fd_install_at(struct proc *p, struct file *f, int fd, bool cloexec);
+int fd_close(struct proc *p, int fd);
+int fd_get_cloexec(struct proc *p, int fd);
+int fd_set_cloexec(struct proc *p, int fd, bool on);
+unsigned fd_limit(struct proc *p);
+/* Highest open fd + 1. */
+int fd_count(struct proc *p);
+struct inode *fs_cwd(struct proc *p);
+void fs_set_cwd(struct proc *p, struct inode *dir);
+uint32_t fs_umask(struct proc *p, int set);
+
+long file_read(struct thread *t, struct file *f, void *buf, size_t len, uint64_t *pos);
+long file_write(struct thread *t, struct file *f, const void *buf, size_t len, uint64_t *pos);
+unsigned file_poll(struct file *f, struct waitq **wq);
+/* Text of /proc/N/fd/M for f. */
+void file_describe(struct file *f, char *buf, size_t size);
+extern const struct file_ops tmpfs_file_ops, tmpfs_dir_ops, path_file_ops;
+
+/* ---- stat ------------------------------------------------------------------ */
+void vfs_fill_stat(struct inode *ino, struct lx_stat *st);
+
+/* ---- pipe.c ------------------------------------------------------------------ */
+int pipe_create(struct file **rd, struct file **wr, unsigned flags);
+bool file_is_pipe(struct file *f);
+long pipe_set_size(struct file *f, unsigned long size);
+long pipe_get_size(struct file *f);
+long pipe_nread(struct file *f);
+int eventfd_create(unsigned initval, unsigned flags, struct file **out);
+/* Open a pipe's inode again (/proc/self/fd/N of a pipe). */
+extern const struct file_ops pipe_reopen_ops;
+
+/* ---- console.c -------------------------------------------------------------- */
+struct inode *console_inode(int stream);
+/* Open the terminal (/dev/tty, /dev/console): -ENXIO if there is none. */
+int console_open_tty(struct file *f, struct thread *t);
+extern const struct file_ops console_ops;
+
+/* ---- devfs.c / procfs.c ------------------------------------------------------ */
+int devfs_init(struct inode *dev);
+int procfs_init(struct inode *proc);
+
+#endif

@@ -1,0 +1,825 @@
+/*
+ * System calls on file descriptors: the read/write family, lseek, close,
+ * dup, fcntl, ioctl, pipes, eventfd, memfd, sendfile, copy_file_range,
+ * ftruncate, fallocate, fsync and friends.  Each handler checks its
+ * arguments, then acts through struct file's operations.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+#include "syscall.h"
+
+#define MAX_RW_COUNT 0x7ffff000UL /* Linux clamps every transfer to this */
+#define IO_CHUNK (256 * 1024UL)   /* server buffer per step */
+#define LX_IOV_MAX 1024
+
+struct uiov {
+	uint64_t base, len;
+};
+
+/* Copy n bytes between kbuf and the client iovecs, starting at logical
+ * offset off of their concatenation. */
+static int iov_copy(struct thread *t, const struct uiov *iov, int cnt, size_t off, void *kbuf,
+                    size_t n, bool to_user)
+{
+	size_t done = 0;
+	for (int i = 0; i < cnt && done < n; i++) {
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		size_t k = iov[i].len - off;
+		if (k > n - done)
+			k = n - done;
+		int r = to_user ? copy_to_user(t, iov[i].base + off, (char *)kbuf + done, k)
+		                : copy_from_user(t, (char *)kbuf + done, iov[i].base + off, k);
+		if (r < 0)
+			return r;
+		done += k;
+		off = 0;
+	}
+	return 0;
+}
+
+/* Park t until f may be ready; -EAGAIN if f has nothing to wait on. */
+static long park_on(struct thread *t, struct file *f)
+{
+	struct waitq *wq;
+	file_poll(f, &wq);
+	if (!wq)
+		return -EAGAIN;
+	if (thread_wait_on(t, wq) < 0)
+		return -ENOMEM;
+	return thread_park(t, 0);
+}
+
+/*
+ * The one transfer loop behind read, write, pread, pwrite and their
+ * vector forms.  pos == NULL: use and advance the file position.  A
+ * blocking write that fills a pipe parks and continues from where it was
+ * after the wake (the count so far is kept in t->sys.generic.cookie).
+ */
+static long do_io(struct thread *t, struct file *f, const struct uiov *iov, int cnt,
+                  uint64_t *pos, bool write)
+{
+	size_t total = 0, done = 0;
+	uint64_t *p = pos ? pos : &f->pos;
+	bool stream = !f->ops->seekable || !S_ISREG(f->ino->mode);
+	long r = 0;
+
+	if (write ? !file_writable(f) : !file_readable(f))
+		return -EBADF;
+	if (write ? !f->ops->write : !f->ops->read)
+		return S_ISDIR(f->ino->mode) ? -EISDIR : -EINVAL;
+	for (int i = 0; i < cnt; i++) {
+		if (iov[i].len > MAX_RW_COUNT - total) {
+			total = MAX_RW_COUNT;
+			break;
+		}
+		total += iov[i].len;
+	}
+	if (write && t->wake != WAKE_NONE)
+		done = (size_t)(uintptr_t)t->sys.generic.cookie;
+	if (total == 0)
+		return write ? f->ops->write(f, t, NULL, 0, p) : f->ops->read(f, t, NULL, 0, p);
+
+	char *kbuf = malloc(total - done < IO_CHUNK ? total - done : IO_CHUNK);
+	if (!kbuf)
+		return -ENOMEM;
+	while (done < total) {
+		size_t n = total - done < IO_CHUNK ? total - done : IO_CHUNK;
+		if (write) {
+			if (iov_copy(t, iov, cnt, done, kbuf, n, false) < 0) {
+				r = -EFAULT;
+				break;
+			}
+			/* A pipe write of up to PIPE_BUF must stay whole. */
+			r = f->ops->write(f, t, kbuf, n, p);
+		} else {
+			/* The position moves only over bytes the client got. */
+			uint64_t rp = *p;
+			r = f->ops->read(f, t, kbuf, n, &rp);
+			if (r > 0 && iov_copy(t, iov, cnt, done, kbuf, (size_t)r, true) < 0)
+				r = -EFAULT;
+			else
+				*p = rp;
+		}
+		if (r == -EAGAIN && !(f->flags & O_NONBLOCK) && (write || done == 0)) {
+			free(kbuf);
+			t->sys.generic.cookie = (void *)(uintptr_t)done;
+			r = park_on(t, f);
+			if (r != SYS_PARKED && done)
+				return (long)done;
+			return r;
+		}
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+		if (!write && (stream || (size_t)r < n))
+			break;
+	}
+	free(kbuf);
+	if (done)
+		return (long)done;
+	return r;
+}
+
+static struct file *getf(struct thread *t, uint64_t fd)
+{
+	return fd_get(t->proc, (int)fd);
+}
+
+static long rw_one(struct thread *t, const struct sysargs *a, bool write, bool positional)
+{
+	struct file *f = getf(t, a->a[0]);
+	struct uiov iov = {a->a[1], a->a[2]};
+	uint64_t pos = a->a[3];
+	long r;
+	if (!f)
+		return -EBADF;
+	if (positional && (int64_t)pos < 0)
+		r = -EINVAL;
+	else if (positional && (!f->ops->seekable || (f->flags & LX_O_PATH)))
+		r = (f->flags & LX_O_PATH) ? -EBADF : -ESPIPE;
+	else
+		r = do_io(t, f, &iov, 1, positional ? &pos : NULL, write);
+	file_put(f);
+	return r;
+}
+
+long sys_read(struct thread *t, const struct sysargs *a) { return rw_one(t, a, false, false); }
+long sys_write(struct thread *t, const struct sysargs *a) { return rw_one(t, a, true, false); }
+long sys_pread64(struct thread *t, const struct sysargs *a) { return rw_one(t, a, false, true); }
+long sys_pwrite64(struct thread *t, const struct sysargs *a) { return rw_one(t, a, true, true); }
+
+static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool positional)
+{
+	int cnt = (int)a->a[2];
+	uint64_t pos = a->a[3];
+	struct uiov *iov;
+	struct file *f = getf(t, a->a[0]);
+	long r;
+
+	if (!f)
+		return -EBADF;
+	if (cnt < 0 || cnt > LX_IOV_MAX) {
+		file_put(f);
+		return -EINVAL;
+	}
+	iov = malloc(sizeof *iov * (size_t)(cnt ? cnt : 1));
+	if (!iov) {
+		file_put(f);
+		return -ENOMEM;
+	}
+	r = copy_from_user(t, iov, a->a[1], sizeof *iov * (size_t)cnt);
+	for (int i = 0; r == 0 && i < cnt; i++)
+		if ((int64_t)iov[i].len < 0)
+			r = -EINVAL;
+	if (r == 0 && positional && (int64_t)pos < 0)
+		r = -EINVAL;
+	if (r == 0 && positional && !f->ops->seekable)
+		r = -ESPIPE;
+	if (r == 0)
+		r = do_io(t, f, iov, cnt, positional ? &pos : NULL, write);
+	free(iov);
+	file_put(f);
+	return r;
+}
+
+long sys_readv(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, false, false); }
+long sys_writev(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, true, false); }
+long sys_preadv(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, false, true); }
+long sys_pwritev(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, true, true); }
+
+long sys_close(struct thread *t, const struct sysargs *a)
+{
+	return fd_close(t->proc, (int)a->a[0]);
+}
+
+#define LX_SEEK_SET 0
+#define LX_SEEK_CUR 1
+#define LX_SEEK_END 2
+#define LX_SEEK_DATA 3
+#define LX_SEEK_HOLE 4
+
+long sys_lseek(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = getf(t, a->a[0]);
+	int64_t off = (int64_t)a->a[1], base;
+	unsigned whence = (unsigned)a->a[2];
+	long r;
+
+	if (!f)
+		return -EBADF;
+	if (f->flags & LX_O_PATH) {
+		r = -EBADF;
+	} else if (!f->ops->seekable) {
+		r = -ESPIPE;
+	} else if (whence > LX_SEEK_HOLE) {
+		r = -EINVAL;
+	} else if (S_ISCHR(f->ino->mode)) {
+		f->pos = 0; /* /dev/null and friends: always 0 */
+		r = 0;
+	} else if (S_ISDIR(f->ino->mode) && whence != LX_SEEK_SET && whence != LX_SEEK_CUR) {
+		r = -EINVAL;
+	} else if (whence == LX_SEEK_DATA || whence == LX_SEEK_HOLE) {
+		r = off < 0 ? -ENXIO
+		            : inode_seek_data(f->ino, (uint64_t)off, whence == LX_SEEK_HOLE);
+		if (r >= 0)
+			f->pos = (uint64_t)r;
+	} else {
+		uint64_t size = f->ino->iops && S_ISREG(f->ino->mode) ? f->priv_len : f->ino->size;
+		base = whence == LX_SEEK_SET ? 0 : whence == LX_SEEK_CUR ? (int64_t)f->pos : (int64_t)size;
+		if ((off > 0 && base > INT64_MAX - off) || base + off < 0) {
+			r = -EINVAL;
+		} else {
+			f->pos = (uint64_t)(base + off);
+			r = (long)f->pos;
+		}
+	}
+	file_put(f);
+	return r;
+}
+
+/* ---- dup and fcntl ---------------------------------------------------------- */
+
+long sys_dup(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = getf(t, a->a[0]);
+	if (!f)
+		return -EBADF;
+	int r = fd_install(t->proc, f, 0, false);
+	if (r < 0)
+		file_put(f);
+	return r;
+}
+
+static long do_dup3(struct thread *t, int oldfd, int newfd, unsigned flags)
+{
+	struct file *f;
+	int r;
+	if (flags & ~(unsigned)O_CLOEXEC)
+		return -EINVAL;
+	if (oldfd == newfd)
+		return -EINVAL;
+	f = fd_get(t->proc, oldfd);
+	if (!f)
+		return -EBADF;
+	r = fd_install_at(t->proc, f, newfd, flags & O_CLOEXEC);
+	if (r < 0)
+		file_put(f);
+	return r;
+}
+
+long sys_dup2(struct thread *t, const struct sysargs *a)
+{
+	int oldfd = (int)a->a[0], newfd = (int)a->a[1];
+	if (oldfd == newfd) {
+		struct file *f = fd_get(t->proc, oldfd);
+		if (!f)
+			return -EBADF;
+		file_put(f);
+		return newfd;
+	}
+	return do_dup3(t, oldfd, newfd, 0);
+}
+
+long sys_dup3(struct thread *t, const struct sysargs *a)
+{
+	return do_dup3(t, (int)a->a[0], (int)a->a[1], (unsigned)a->a[2]);
+}
+
+#define LX_F_DUPFD 0
+#define LX_F_GETFD 1
+#define LX_F_SETFD 2
+#define LX_F_GETFL 3
+#define LX_F_SETFL 4
+#define LX_F_GETLK 5
+#define LX_F_SETLK 6
+#define LX_F_SETLKW 7
+#define LX_F_OFD_GETLK 36
+#define LX_F_OFD_SETLK 37
+#define LX_F_OFD_SETLKW 38
+#define LX_F_DUPFD_CLOEXEC 1030
+#define LX_F_SETPIPE_SZ 1031
+#define LX_F_GETPIPE_SZ 1032
+#define LX_F_RDLCK 0
+#define LX_F_WRLCK 1
+#define LX_F_UNLCK 2
+
+struct lx_flock {
+	int16_t l_type, l_whence;
+	int32_t pad;
+	int64_t l_start, l_len;
+	int32_t l_pid, pad2;
+};
+
+/* Record locks: one process, so every lock is granted and nothing is ever
+ * held against the caller (deliberately no bookkeeping). */
+static long do_lock(struct thread *t, struct file *f, int cmd, uint64_t arg)
+{
+	struct lx_flock fl;
+	bool ofd = cmd >= LX_F_OFD_GETLK;
+	if (copy_from_user(t, &fl, arg, sizeof fl) < 0)
+		return -EFAULT;
+	if (fl.l_type != LX_F_RDLCK && fl.l_type != LX_F_WRLCK && fl.l_type != LX_F_UNLCK)
+		return -EINVAL;
+	if (fl.l_whence < 0 || fl.l_whence > 2)
+		return -EINVAL;
+	if (ofd && fl.l_pid != 0)
+		return -EINVAL;
+	if (cmd == LX_F_GETLK || cmd == LX_F_OFD_GETLK) {
+		if (fl.l_type == LX_F_UNLCK)
+			return -EINVAL;
+		fl.l_type = LX_F_UNLCK;
+		return copy_to_user(t, arg, &fl, sizeof fl) < 0 ? -EFAULT : 0;
+	}
+	if (fl.l_type == LX_F_RDLCK && !file_readable(f))
+		return -EBADF;
+	if (fl.l_type == LX_F_WRLCK && !file_writable(f))
+		return -EBADF;
+	return 0;
+}
+
+long sys_fcntl(struct thread *t, const struct sysargs *a)
+{
+	int fd = (int)a->a[0], cmd = (int)a->a[1];
+	uint64_t arg = a->a[2];
+	struct file *f = getf(t, a->a[0]);
+	long r;
+
+	if (!f)
+		return -EBADF;
+	if ((f->flags & LX_O_PATH) && cmd != LX_F_DUPFD && cmd != LX_F_DUPFD_CLOEXEC &&
+	    cmd != LX_F_GETFD && cmd != LX_F_SETFD && cmd != LX_F_GETFL) {
+		file_put(f);
+		return -EBADF;
+	}
+	switch (cmd) {
+	case LX_F_DUPFD:
+	case LX_F_DUPFD_CLOEXEC:
+		if ((int)arg < 0 || (unsigned)(int)arg >= fd_limit(t->proc)) {
+			r = -EINVAL;
+			break;
+		}
+		r = fd_install(t->proc, f, (int)arg, cmd == LX_F_DUPFD_CLOEXEC);
+		if (r >= 0)
+			return r; /* the new fd keeps our reference */
+		break;
+	case LX_F_GETFD:
+		r = fd_get_cloexec(t->proc, fd);
+		break;
+	case LX_F_SETFD:
+		r = fd_set_cloexec(t->proc, fd, arg & 1);
+		break;
+	case LX_F_GETFL:
+		r = f->flags;
+		break;
+	case LX_F_SETFL: {
+		/* What Linux lets F_SETFL change; other bits are ignored. */
+		unsigned mask = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+		f->flags = (f->flags & ~mask) | ((unsigned)arg & mask);
+		r = 0;
+		break;
+	}
+	case LX_F_GETLK:
+	case LX_F_SETLK:
+	case LX_F_SETLKW:
+	case LX_F_OFD_GETLK:
+	case LX_F_OFD_SETLK:
+	case LX_F_OFD_SETLKW:
+		r = do_lock(t, f, cmd, arg);
+		break;
+	case LX_F_SETPIPE_SZ:
+		r = (long)arg > 0x7fffffff ? -EINVAL : pipe_set_size(f, (unsigned long)(unsigned)arg);
+		break;
+	case LX_F_GETPIPE_SZ:
+		r = pipe_get_size(f);
+		break;
+	default:
+		r = -EINVAL;
+		break;
+	}
+	file_put(f);
+	return r;
+}
+
+#define LX_FIONCLEX 0x5450
+#define LX_FIOCLEX 0x5451
+#define LX_FIONBIO 0x5421
+#define LX_FIOASYNC 0x5452
+#define LX_FIONREAD 0x541b
+
+long sys_ioctl(struct thread *t, const struct sysargs *a)
+{
+	int fd = (int)a->a[0];
+	unsigned cmd = (unsigned)a->a[1];
+	uint64_t arg = a->a[2];
+	struct file *f = getf(t, a->a[0]);
+	int32_t v;
+	long r;
+
+	if (!f)
+		return -EBADF;
+	if (f->flags & LX_O_PATH) {
+		file_put(f);
+		return -EBADF;
+	}
+	switch (cmd) {
+	case LX_FIOCLEX:
+	case LX_FIONCLEX:
+		r = fd_set_cloexec(t->proc, fd, cmd == LX_FIOCLEX);
+		break;
+	case LX_FIONBIO:
+	case LX_FIOASYNC:
+		if (copy_from_user(t, &v, arg, 4) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		{
+			unsigned bit = cmd == LX_FIONBIO ? O_NONBLOCK : O_ASYNC;
+			f->flags = v ? f->flags | bit : f->flags & ~bit;
+		}
+		r = 0;
+		break;
+	case LX_FIONREAD:
+		if (file_is_pipe(f)) {
+			v = (int32_t)pipe_nread(f);
+		} else if (S_ISREG(f->ino->mode) && !f->ops->ioctl) {
+			v = f->pos < f->ino->size ? (int32_t)(f->ino->size - f->pos) : 0;
+		} else if (f->ops->ioctl) {
+			r = f->ops->ioctl(f, t, cmd, arg);
+			break;
+		} else {
+			r = S_ISDIR(f->ino->mode) ? -EINVAL : -ENOTTY;
+			break;
+		}
+		r = copy_to_user(t, arg, &v, 4) < 0 ? -EFAULT : 0;
+		break;
+	default:
+		r = f->ops->ioctl ? f->ops->ioctl(f, t, cmd, arg) : -ENOTTY;
+		break;
+	}
+	file_put(f);
+	return r;
+}
+
+/* ---- Pipes, eventfd, memfd ------------------------------------------------ */
+
+static long do_pipe2(struct thread *t, uint64_t uaddr, unsigned flags)
+{
+	struct file *rd, *wr;
+	int32_t fds[2];
+	int r;
+
+	if (flags & ~(unsigned)(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	r = pipe_create(&rd, &wr, flags);
+	if (r < 0)
+		return r;
+	fds[0] = fd_install(t->proc, rd, 0, flags & O_CLOEXEC);
+	if (fds[0] < 0) {
+		file_put(rd);
+		file_put(wr);
+		return fds[0];
+	}
+	fds[1] = fd_install(t->proc, wr, 0, flags & O_CLOEXEC);
+	if (fds[1] < 0) {
+		fd_close(t->proc, fds[0]);
+		file_put(wr);
+		return fds[1];
+	}
+	if (copy_to_user(t, uaddr, fds, sizeof fds) < 0) {
+		fd_close(t->proc, fds[0]);
+		fd_close(t->proc, fds[1]);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+long sys_pipe(struct thread *t, const struct sysargs *a) { return do_pipe2(t, a->a[0], 0); }
+long sys_pipe2(struct thread *t, const struct sysargs *a)
+{
+	return do_pipe2(t, a->a[0], (unsigned)a->a[1]);
+}
+
+#define LX_EFD_SEMAPHORE 1
+
+static long do_eventfd(struct thread *t, unsigned initval, unsigned flags)
+{
+	struct file *f;
+	int r;
+	if (flags & ~(unsigned)(O_CLOEXEC | O_NONBLOCK | LX_EFD_SEMAPHORE))
+		return -EINVAL;
+	r = eventfd_create(initval, flags, &f);
+	if (r < 0)
+		return r;
+	r = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
+	if (r < 0)
+		file_put(f);
+	return r;
+}
+
+long sys_eventfd(struct thread *t, const struct sysargs *a)
+{
+	return do_eventfd(t, (unsigned)a->a[0], 0);
+}
+long sys_eventfd2(struct thread *t, const struct sysargs *a)
+{
+	return do_eventfd(t, (unsigned)a->a[0], (unsigned)a->a[1]);
+}
+
+#define LX_MFD_CLOEXEC 1U
+#define LX_MFD_ALLOW_SEALING 2U
+#define LX_MFD_HUGETLB 4U
+#define LX_MFD_NOEXEC_SEAL 8U
+#define LX_MFD_EXEC 0x10U
+
+long sys_memfd_create(struct thread *t, const struct sysargs *a)
+{
+	char name[LX_NAME_MAX + 1], path[LX_NAME_MAX + 16];
+	unsigned flags = (unsigned)a->a[1];
+	struct inode *ino;
+	struct file *f;
+	long r;
+
+	/* Hugetlb pages are not offered: Linux without hugetlbfs says EINVAL. */
+	if (flags & ~(LX_MFD_CLOEXEC | LX_MFD_ALLOW_SEALING | LX_MFD_NOEXEC_SEAL | LX_MFD_EXEC))
+		return -EINVAL;
+	if ((flags & LX_MFD_NOEXEC_SEAL) && (flags & LX_MFD_EXEC))
+		return -EINVAL;
+	r = mm_strncpy_from(t->proc->mm, name, a->a[0], sizeof name);
+	if (r == -ENAMETOOLONG || r > LX_NAME_MAX - 6)
+		return -EINVAL;
+	if (r < 0)
+		return r;
+	ino = inode_new(SB_SHM, S_IFREG | ((flags & LX_MFD_NOEXEC_SEAL) ? 0666 : 0777));
+	if (!ino)
+		return -ENOMEM;
+	snprintf(path, sizeof path, "/memfd:%s", name);
+	r = file_open_inode(t, ino, O_RDWR, path, &f);
+	inode_put(ino);
+	if (r < 0)
+		return r;
+	r = fd_install(t->proc, f, 0, flags & LX_MFD_CLOEXEC);
+	if (r < 0)
+		file_put(f);
+	return r;
+}
+
+/* ---- Copying between files --------------------------------------------------- */
+
+/* Move up to count bytes from in (at *inpos, or its position) to out.
+ * Blocking on the output parks only before anything moved. */
+static long splice_files(struct thread *t, struct file *in, uint64_t *inpos, struct file *out,
+                         uint64_t *outpos, size_t count)
+{
+	size_t done = 0;
+	uint64_t *ip = inpos ? inpos : &in->pos;
+	uint64_t *op = outpos ? outpos : &out->pos;
+	long r = 0;
+	bool in_blocked = false;
+	char *kbuf;
+
+	if (count > MAX_RW_COUNT)
+		count = MAX_RW_COUNT;
+	if (count == 0)
+		return 0;
+	kbuf = malloc(count < IO_CHUNK ? count : IO_CHUNK);
+	if (!kbuf)
+		return -ENOMEM;
+	while (done < count) {
+		size_t n = count - done < IO_CHUNK ? count - done : IO_CHUNK;
+		uint64_t rp = *ip;
+		r = file_read(t, in, kbuf, n, &rp);
+		in_blocked = r == -EAGAIN;
+		if (r <= 0)
+			break;
+		long w = file_write(t, out, kbuf, (size_t)r, op);
+		if (w < 0) {
+			r = w;
+			break;
+		}
+		/* Only what was written counts as taken from the input (for a
+		 * seekable input; a pipe input loses nothing because its write
+		 * side is the same size as this read). */
+		*ip = in->ops->seekable ? *ip + (uint64_t)w : rp;
+		done += (size_t)w;
+		if (w < r || (size_t)r < n)
+			break;
+	}
+	free(kbuf);
+	if (r == -EAGAIN && done == 0 && !(out->flags & O_NONBLOCK) && !(in->flags & O_NONBLOCK)) {
+		struct waitq *wq = NULL;
+		file_poll(in_blocked ? in : out, &wq);
+		if (wq && thread_wait_on(t, wq) == 0)
+			return thread_park(t, 0);
+	}
+	return done ? (long)done : r;
+}
+
+long sys_sendfile(struct thread *t, const struct sysargs *a)
+{
+	struct file *out = getf(t, a->a[0]), *in = getf(t, a->a[1]);
+	int64_t off;
+	long r;
+
+	if (!out || !in) {
+		r = -EBADF;
+	} else if (!file_readable(in) || !file_writable(out)) {
+		r = -EBADF;
+	} else if (out->flags & O_APPEND) {
+		r = -EINVAL;
+	} else if (S_ISDIR(in->ino->mode)) {
+		r = -EINVAL;
+	} else if (a->a[2]) {
+		if (copy_from_user(t, &off, a->a[2], 8) < 0) {
+			r = -EFAULT;
+		} else if (off < 0) {
+			r = -EINVAL;
+		} else if (!in->ops->seekable) {
+			r = -ESPIPE;
+		} else {
+			uint64_t p = (uint64_t)off;
+			r = splice_files(t, in, &p, out, NULL, a->a[3]);
+			off = (int64_t)p;
+			if (r >= 0 && copy_to_user(t, a->a[2], &off, 8) < 0)
+				r = -EFAULT;
+		}
+	} else {
+		r = splice_files(t, in, NULL, out, NULL, a->a[3]);
+	}
+	file_put(out);
+	file_put(in);
+	return r;
+}
+
+long sys_copy_file_range(struct thread *t, const struct sysargs *a)
+{
+	struct file *in = getf(t, a->a[0]), *out = getf(t, a->a[2]);
+	int64_t ioff = 0, ooff = 0;
+	uint64_t ip, opos;
+	size_t len = a->a[4];
+	long r = 0;
+
+	if (!in || !out)
+		r = -EBADF;
+	else if (a->a[5] != 0)
+		r = -EINVAL;
+	else if (!file_readable(in) || !file_writable(out) || (out->flags & O_APPEND))
+		r = -EBADF;
+	else if (S_ISDIR(in->ino->mode) || S_ISDIR(out->ino->mode))
+		r = -EISDIR;
+	else if (!S_ISREG(in->ino->mode) || !S_ISREG(out->ino->mode))
+		r = -EINVAL;
+	else if ((a->a[1] && copy_from_user(t, &ioff, a->a[1], 8) < 0) ||
+	         (a->a[3] && copy_from_user(t, &ooff, a->a[3], 8) < 0))
+		r = -EFAULT;
+	else if (ioff < 0 || ooff < 0)
+		r = -EINVAL;
+	if (r == 0) {
+		ip = a->a[1] ? (uint64_t)ioff : in->pos;
+		opos = a->a[3] ? (uint64_t)ooff : out->pos;
+		if (in->ino == out->ino && ip < opos + len && opos < ip + len)
+			r = -EINVAL; /* overlapping ranges of one file */
+	}
+	if (r == 0) {
+		r = splice_files(t, in, &ip, out, &opos, len);
+		if (r >= 0) {
+			if (a->a[1]) {
+				ioff = (int64_t)ip;
+				if (copy_to_user(t, a->a[1], &ioff, 8) < 0)
+					r = -EFAULT;
+			} else {
+				in->pos = ip;
+			}
+			if (a->a[3]) {
+				ooff = (int64_t)opos;
+				if (copy_to_user(t, a->a[3], &ooff, 8) < 0)
+					r = -EFAULT;
+			} else {
+				out->pos = opos;
+			}
+		}
+	}
+	file_put(in);
+	file_put(out);
+	return r;
+}
+
+/* ---- Size, sync, advice, locks ------------------------------------------------ */
+
+long sys_ftruncate(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = getf(t, a->a[0]);
+	int64_t len = (int64_t)a->a[1];
+	long r;
+	if (!f)
+		return -EBADF;
+	if (f->flags & LX_O_PATH)
+		r = -EBADF;
+	else if (len < 0)
+		r = -EINVAL;
+	else if (!S_ISREG(f->ino->mode) || f->ino->iops || !file_writable(f))
+		r = -EINVAL;
+	else
+		r = inode_truncate(f->ino, (uint64_t)len);
+	file_put(f);
+	return r;
+}
+
+static long sync_fd(struct thread *t, uint64_t fd)
+{
+	struct file *f = getf(t, fd);
+	long r;
+	if (!f)
+		return -EBADF;
+	/* Everything is in memory; only files that can be synced answer 0. */
+	r = (f->flags & LX_O_PATH) ? -EBADF
+	    : S_ISREG(f->ino->mode) || S_ISDIR(f->ino->mode) ? 0
+	                                                      : -EINVAL;
+	file_put(f);
+	return r;
+}
+
+long sys_fsync(struct thread *t, const struct sysargs *a) { return sync_fd(t, a->a[0]); }
+long sys_fdatasync(struct thread *t, const struct sysargs *a) { return sync_fd(t, a->a[0]); }
+long sys_sync(struct thread *t, const struct sysargs *a) { return 0; }
+
+long sys_fadvise64(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = getf(t, a->a[0]);
+	int64_t len = (int64_t)a->a[2];
+	int advice = (int)a->a[3];
+	long r = 0;
+	if (!f)
+		return -EBADF;
+	if (f->flags & LX_O_PATH)
+		r = -EBADF;
+	else if (file_is_pipe(f))
+		r = -ESPIPE;
+	else if (advice < 0 || advice > 5 || len < 0)
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
+#define LX_LOCK_SH 1
+#define LX_LOCK_EX 2
+#define LX_LOCK_NB 4
+#define LX_LOCK_UN 8
+
+/* flock: granted at once (a single process holds no conflicting lock). */
+long sys_flock(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = getf(t, a->a[0]);
+	unsigned op = (unsigned)a->a[1] & ~(unsigned)LX_LOCK_NB;
+	long r = 0;
+	if (!f)
+		return -EBADF;
+	if (f->flags & LX_O_PATH)
+		r = -EBADF;
+	else if (op != LX_LOCK_SH && op != LX_LOCK_EX && op != LX_LOCK_UN)
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
+#define LX_FALLOC_FL_KEEP_SIZE 1
+#define LX_FALLOC_FL_PUNCH_HOLE 2
+
+long sys_fallocate(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = getf(t, a->a[0]);
+	int mode = (int)a->a[1];
+	int64_t off = (int64_t)a->a[2], len = (int64_t)a->a[3];
+	long r = 0;
+
+	if (!f)
+		return -EBADF;
+	if (off < 0 || len <= 0)
+		r = -EINVAL;
+	else if (mode & ~(LX_FALLOC_FL_KEEP_SIZE | LX_FALLOC_FL_PUNCH_HOLE))
+		r = -EOPNOTSUPP;
+	else if ((mode & LX_FALLOC_FL_PUNCH_HOLE) && !(mode & LX_FALLOC_FL_KEEP_SIZE))
+		r = -EOPNOTSUPP;
+	else if (!file_writable(f))
+		r = -EBADF;
+	else if (file_is_pipe(f))
+		r = -ESPIPE;
+	else if (S_ISDIR(f->ino->mode))
+		r = -EISDIR;
+	else if (!S_ISREG(f->ino->mode) || f->ino->iops)
+		r = -ENODEV;
+	else if (off > INT64_MAX - len)
+		r = -EFBIG;
+	else if (mode & LX_FALLOC_FL_PUNCH_HOLE)
+		inode_punch(f->ino, (uint64_t)off, (uint64_t)len);
+	else if (!(mode & LX_FALLOC_FL_KEEP_SIZE) && (uint64_t)(off + len) > f->ino->size)
+		/* Deliberate difference: the range is not populated up front;
+		 * pages come at first touch, so ENOSPC shows up later. */
+		r = inode_truncate(f->ino, (uint64_t)(off + len));
+	file_put(f);
+	return r;
+}

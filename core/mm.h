@@ -18,6 +18,8 @@ static inline void *frame_ptr(frame_t f) { return plat_frame_ptr(f); }
 
 /* ---- Address spaces -------------------------------------------------------- */
 struct mm *mm_create(struct plat_as *as);
+/* Unmaps every page from the mm's plat_as and releases every frame: call
+ * it before plat_as_destroy (the plat_as must still exist). */
 void mm_destroy(struct mm *mm);
 
 /* A client fault at addr wanting access (PLAT_PROT_*; 0 if unknown).
@@ -28,7 +30,8 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
 
 /* Flags for mm_map, Linux's MAP_* values. */
 /* Create a mapping as mmap would (checked values; addr hint or fixed).
- * ino may be NULL (anonymous); otherwise pages come from inode_get_page().
+ * ino may be NULL (anonymous); otherwise pages come from inode_get_page()
+ * and the mapping takes its own reference on ino.
  * Returns the address or a negative errno. */
 long mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
             struct inode *ino, uint64_t off);
@@ -45,7 +48,8 @@ void mm_usage(struct mm *mm, uint64_t *vm_bytes, uint64_t *rss_pages);
 /* ---- ELF loading (elf.c) ----------------------------------------------------
  * Load a static ET_EXEC or static-pie ET_DYN image from exe into p's
  * (empty) mm, build the initial stack with argv, envp and auxv, and set
- * regs (IP, SP, zeroed rest) for the first instruction.  On failure a
+ * regs (IP, SP, zeroed rest) for the first instruction (the mm may hold
+ * part of the image after a failure: destroy it).  On failure a
  * negative errno and, in *why, a one-line reason for a human
  * ("dynamically linked programs are not supported yet", ...). */
 int elf_load(struct proc *p, struct inode *exe, const char *execfn,

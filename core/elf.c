@@ -1,0 +1,391 @@
+/*
+ * The ELF loader: maps a static ET_EXEC or static-pie ET_DYN program into
+ * an empty address space and builds the initial stack (argc, argv, envp,
+ * auxv, strings) exactly as Linux's load_elf_binary/create_elf_tables lay
+ * it out with address space randomization off.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "mm_impl.h"
+#include "vfs.h"
+
+/* The ELF-64 structures we read (own definitions: the core does not
+ * depend on the host's <elf.h>). */
+struct ehdr {
+	unsigned char ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ET_REL 1
+#define ET_EXEC 2
+#define ET_DYN 3
+#define ET_CORE 4
+#define PT_LOAD 1
+#define PT_INTERP 3
+#define PT_PHDR 6
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+
+enum {
+	AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6,
+	AT_BASE = 7, AT_FLAGS = 8, AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12,
+	AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
+	AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26,
+	AT_EXECFN = 31, AT_MINSIGSTKSZ = 51,
+};
+
+/* Where Linux puts an ET_DYN program on x86_64 without randomization
+ * (ELF_ET_DYN_BASE, page aligned). */
+#define ET_DYN_BASE 0x555555554000ULL
+#define STACK_SIZE (8ULL << 20) /* RLIMIT_STACK's default */
+/* Linux's limit on argument and environment strings: a quarter of the
+ * stack limit. */
+#define ARG_MAX_BYTES (STACK_SIZE / 4)
+#define MAX_PHDRS (65536 / sizeof(struct phdr))
+
+static char why_buf[160];
+
+static const char *machine_name(unsigned m)
+{
+	switch (m) {
+	case 2: return "SPARC";
+	case 3: return "i386 (32-bit x86)";
+	case 8: return "MIPS";
+	case 20: return "PowerPC";
+	case 21: return "PowerPC64";
+	case 22: return "s390";
+	case 40: return "ARM (32-bit)";
+	case 43: return "SPARC64";
+	case 62: return "x86_64";
+	case 183: return "AArch64 (arm64)";
+	case 243: return "RISC-V";
+	case 258: return "LoongArch";
+	default: return NULL;
+	}
+}
+
+/* Check the header; a one-line reason on failure. */
+static int check_ehdr(const struct ehdr *eh, long n, const char **why)
+{
+	if (n < 4 || memcmp(eh->ident, "\177ELF", 4)) {
+		*why = "not an ELF file";
+		return -ENOEXEC;
+	}
+	if (n < (long)sizeof *eh) {
+		*why = "corrupt ELF header (file too short)";
+		return -ENOEXEC;
+	}
+	if (eh->ident[4] != 2) {
+		*why = eh->ident[4] == 1 ? "not a 64-bit program (it is a 32-bit ELF file)"
+		                         : "corrupt ELF header (bad class)";
+		return -ENOEXEC;
+	}
+	if (eh->ident[5] != 1) {
+		*why = "not a little-endian program";
+		return -ENOEXEC;
+	}
+	if (eh->machine != ARCH_ELF_MACHINE) {
+		const char *m = machine_name(eh->machine);
+		if (m)
+			snprintf(why_buf, sizeof why_buf,
+			         "wrong architecture: built for %s, not " ARCH_NAME, m);
+		else
+			snprintf(why_buf, sizeof why_buf,
+			         "wrong architecture: built for ELF machine %u, not " ARCH_NAME,
+			         eh->machine);
+		*why = why_buf;
+		return -ENOEXEC;
+	}
+	if (eh->type != ET_EXEC && eh->type != ET_DYN) {
+		*why = eh->type == ET_REL    ? "not an executable (a relocatable object file)"
+		       : eh->type == ET_CORE ? "not an executable (a core dump)"
+		                             : "not an executable";
+		return -ENOEXEC;
+	}
+	if (eh->phentsize != sizeof(struct phdr) || eh->phnum == 0 || eh->phnum > MAX_PHDRS) {
+		*why = "corrupt ELF header (program headers)";
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int seg_prot(uint32_t pf)
+{
+	return (pf & PF_R ? PLAT_PROT_READ : 0) | (pf & PF_W ? PLAT_PROT_WRITE : 0) |
+	       (pf & PF_X ? PLAT_PROT_EXEC : 0);
+}
+
+/* Map one PT_LOAD segment at bias. */
+static int map_segment(struct mm *mm, struct inode *exe, const struct phdr *ph, uint64_t bias)
+{
+	uint64_t start = bias + ph->vaddr, page = start & PAGE_MASK;
+	uint64_t file_end = start + ph->filesz, mem_end = start + ph->memsz;
+	uint64_t anon_start = page;
+	int prot = seg_prot(ph->flags);
+	long r;
+
+	if (ph->filesz) {
+		anon_start = PAGE_ALIGN_UP(file_end);
+		r = mm_map(mm, page, anon_start - page, prot, LX_MAP_PRIVATE | LX_MAP_FIXED,
+		           exe, ph->offset - (start - page));
+		if (r < 0)
+			return (int)r;
+		/* The rest of the last file page belongs to the bss and must
+		 * read as zero, whatever follows in the file. */
+		if (mem_end > file_end && anon_start > file_end) {
+			static const char zeros[PAGE_SIZE];
+			r = mm_copy_to_force(mm, file_end, zeros, anon_start - file_end);
+			if (r < 0)
+				return -ENOMEM;
+		}
+	}
+	if (PAGE_ALIGN_UP(mem_end) > anon_start) {
+		r = mm_map(mm, anon_start, PAGE_ALIGN_UP(mem_end) - anon_start, prot,
+		           LX_MAP_PRIVATE | LX_MAP_FIXED | LX_MAP_ANONYMOUS, NULL, 0);
+		if (r < 0)
+			return (int)r;
+	}
+	return 0;
+}
+
+static size_t vec_len(char *const v[])
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* Build the initial stack below top; returns the stack pointer (the argc
+ * slot) or a negative errno. */
+static long build_stack(struct proc *p, uint64_t top, const char *execfn,
+                        char *const argv[], char *const envp[], const uint64_t *aux,
+                        size_t naux_words)
+{
+	size_t argc = vec_len(argv), envc = vec_len(envp);
+	size_t strbytes = strlen(execfn) + 1;
+	for (size_t i = 0; i < argc; i++)
+		strbytes += strlen(argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		strbytes += strlen(envp[i]) + 1;
+	if (strbytes > ARG_MAX_BYTES)
+		return -E2BIG;
+
+	/* Strings at the top, as Linux copies them: argv, envp, the file
+	 * name, then an 8-byte zero word ending the stack. */
+	uint64_t strings = top - 8 - strbytes;
+	uint64_t pos = (strings & ~15ULL);
+	uint64_t platform = pos - sizeof ARCH_PLATFORM;
+	uint64_t random = platform - 16;
+	size_t nwords = 1 + argc + 1 + envc + 1 + naux_words;
+	uint64_t sp = (random - nwords * 8) & ~15ULL;
+
+	size_t size = top - sp;
+	char *img = calloc(1, size);
+	if (!img)
+		return -ENOMEM;
+	uint64_t *w = (uint64_t *)img;
+	char *s = img + (strings - sp);
+	uint64_t sva = strings;
+	size_t k = 0;
+
+	w[k++] = argc;
+	for (size_t i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]) + 1;
+		memcpy(s, argv[i], l);
+		w[k++] = sva;
+		s += l;
+		sva += l;
+	}
+	w[k++] = 0;
+	for (size_t i = 0; i < envc; i++) {
+		size_t l = strlen(envp[i]) + 1;
+		memcpy(s, envp[i], l);
+		w[k++] = sva;
+		s += l;
+		sva += l;
+	}
+	w[k++] = 0;
+	uint64_t execfn_va = sva;
+	memcpy(s, execfn, strlen(execfn) + 1);
+	for (size_t i = 0; i < naux_words; i += 2) {
+		w[k++] = aux[i];
+		switch (aux[i]) {
+		case AT_PLATFORM: w[k++] = platform; break;
+		case AT_RANDOM: w[k++] = random; break;
+		case AT_EXECFN: w[k++] = execfn_va; break;
+		default: w[k++] = aux[i + 1]; break;
+		}
+	}
+	memcpy(img + (platform - sp), ARCH_PLATFORM, sizeof ARCH_PLATFORM);
+	plat_random(img + (random - sp), 16);
+
+	int r = mm_copy_to(p->mm, sp, img, size);
+	free(img);
+	return r < 0 ? -ENOMEM : (long)sp;
+}
+
+int elf_load(struct proc *p, struct inode *exe, const char *execfn,
+             char *const argv[], char *const envp[], struct arch_regs *regs,
+             const char **why)
+{
+	struct ehdr eh;
+	struct phdr *ph = NULL;
+	uint64_t fsize = inode_size(exe);
+	struct mm *mm = p->mm;
+	long n;
+	int r;
+
+	*why = NULL;
+	memset(&eh, 0, sizeof eh);
+	n = inode_read(exe, &eh, sizeof eh, 0);
+	if (n < 0) {
+		*why = "could not read the program";
+		return (int)n;
+	}
+	r = check_ehdr(&eh, n, why);
+	if (r < 0)
+		return r;
+
+	size_t phsize = (size_t)eh.phnum * sizeof *ph;
+	if (eh.phoff > fsize || phsize > fsize - eh.phoff) {
+		*why = "corrupt ELF header (program headers past the end of the file)";
+		return -ENOEXEC;
+	}
+	ph = malloc(phsize);
+	if (!ph) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (inode_read(exe, ph, phsize, eh.phoff) != (long)phsize) {
+		*why = "could not read the program headers";
+		r = -EIO;
+		goto out;
+	}
+
+	/* Check every segment before mapping any. */
+	uint64_t lo = UINT64_MAX, hi = 0, max_align = PAGE_SIZE, phdr_vaddr = 0;
+	bool have_load = false, have_phdr = false;
+	r = -ENOEXEC;
+	for (size_t i = 0; i < eh.phnum; i++) {
+		const struct phdr *q = &ph[i];
+		if (q->type == PT_INTERP) {
+			*why = "dynamically linked programs are not supported yet; build with -static";
+			goto out;
+		}
+		if (q->type == PT_PHDR) {
+			have_phdr = true;
+			phdr_vaddr = q->vaddr;
+		}
+		if (q->type != PT_LOAD)
+			continue;
+		if (q->filesz > q->memsz || q->offset > fsize || q->filesz > fsize - q->offset ||
+		    q->vaddr + q->memsz < q->vaddr || q->vaddr + q->memsz > plat_user_top() ||
+		    (q->vaddr & ~PAGE_MASK) != (q->offset & ~PAGE_MASK)) {
+			*why = "corrupt ELF program header (bad PT_LOAD segment)";
+			goto out;
+		}
+		if (q->align > max_align && !(q->align & (q->align - 1)))
+			max_align = q->align;
+		if (q->vaddr < lo)
+			lo = q->vaddr;
+		if (q->vaddr + q->memsz > hi)
+			hi = q->vaddr + q->memsz;
+		/* AT_PHDR without PT_PHDR: the headers inside a loaded segment. */
+		if (!have_phdr && eh.phoff >= q->offset && eh.phoff - q->offset < q->filesz)
+			phdr_vaddr = q->vaddr + (eh.phoff - q->offset);
+		have_load = true;
+	}
+	if (!have_load) {
+		*why = "corrupt ELF file (nothing to load)";
+		goto out;
+	}
+
+	uint64_t bias = 0;
+	if (eh.type == ET_DYN) {
+		bias = (ET_DYN_BASE - (lo & PAGE_MASK)) & ~(max_align - 1);
+		if (hi > plat_user_top() - bias) {
+			*why = "corrupt ELF file (too large)";
+			goto out;
+		}
+	}
+	if ((lo & PAGE_MASK) + bias < plat_user_base()) {
+		*why = "the program wants to be loaded below the lowest usable address";
+		r = -EPERM;
+		goto out;
+	}
+
+	for (size_t i = 0; i < eh.phnum; i++) {
+		if (ph[i].type != PT_LOAD || !ph[i].memsz)
+			continue;
+		r = map_segment(mm, exe, &ph[i], bias);
+		if (r < 0) {
+			*why = r == -ENOMEM ? "out of memory while loading the program"
+			                    : "could not map the program's segments";
+			goto out;
+		}
+	}
+	mm_set_exe(mm, exe);
+	mm_set_brk_base(mm, bias + hi);
+
+	uint64_t top;
+	long sp = mm_map_stack(mm, STACK_SIZE, &top);
+	if (sp < 0) {
+		r = (int)sp;
+		*why = "could not create the stack";
+		goto out;
+	}
+	uint64_t entry = bias + eh.entry;
+	/* Linux's order (create_elf_tables, with ARCH_DLINFO first);
+	 * pointer values of PLATFORM, RANDOM and EXECFN are filled in by
+	 * build_stack. */
+	const uint64_t aux[] = {
+		AT_MINSIGSTKSZ, ARCH_MINSIGSTKSZ,
+		AT_HWCAP, arch_hwcap(),
+		AT_PAGESZ, PAGE_SIZE,
+		AT_CLKTCK, 100,
+		AT_PHDR, bias + phdr_vaddr,
+		AT_PHENT, sizeof(struct phdr),
+		AT_PHNUM, eh.phnum,
+		AT_BASE, 0,
+		AT_FLAGS, 0,
+		AT_ENTRY, entry,
+		AT_UID, p->uid,
+		AT_EUID, p->euid,
+		AT_GID, p->gid,
+		AT_EGID, p->egid,
+		AT_SECURE, 0,
+		AT_RANDOM, 0,
+		AT_HWCAP2, arch_hwcap2(),
+		AT_EXECFN, 0,
+		AT_PLATFORM, 0,
+		AT_NULL, 0,
+	};
+	sp = build_stack(p, top, execfn ? execfn : "", argv, envp, aux,
+	                 sizeof aux / sizeof aux[0]);
+	if (sp < 0) {
+		r = (int)sp;
+		*why = r == -E2BIG ? "argument list too long" : "out of memory building the stack";
+		goto out;
+	}
+	memset(regs, 0, sizeof *regs);
+	arch_set_ip(regs, entry);
+	arch_set_sp(regs, (uint64_t)sp);
+	r = 0;
+out:
+	free(ph);
+	return r;
+}

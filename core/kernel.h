@@ -156,6 +156,7 @@ struct thread {
 	int in_sigreturn_frame;
 
 	char comm[16];
+	uint64_t start_ns; /* creation time (THREAD_CPUTIME approximation) */
 };
 
 struct proc {
@@ -178,6 +179,13 @@ struct proc {
 	struct { uint64_t cur, max; } rlim[16];
 	bool exiting;
 	int exit_status; /* wait status word, Linux encoding */
+	/* task module: creation time (CPU clock approximations), nice value,
+	 * prctl and personality state, membarrier registrations */
+	uint64_t start_ns;
+	int nice, pdeathsig, dumpable;
+	bool no_new_privs;
+	uint32_t personality;
+	uint32_t membarrier_registered;
 };
 
 /* Registry (task.c) */

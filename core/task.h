@@ -35,4 +35,57 @@ bool sig_pending_unblocked(struct thread *t);
  * process was killed). */
 bool sig_deliver_pending(struct thread *t);
 
+/* ---- Signal internals shared by signal.c, sys_signal.c and the arch's
+ * sigframe.c (added by the task module).  Linux's values under LX_ names,
+ * because the host's <signal.h> (included by kernel.h) owns SA_* etc. */
+#define LX_SA_NOCLDSTOP 0x1UL
+#define LX_SA_NOCLDWAIT 0x2UL
+#define LX_SA_SIGINFO 0x4UL
+#define LX_SA_EXPOSE_TAGBITS 0x800UL
+#define LX_SA_RESTORER 0x04000000UL
+#define LX_SA_ONSTACK 0x08000000UL
+#define LX_SA_RESTART 0x10000000UL
+#define LX_SA_NODEFER 0x40000000UL
+#define LX_SA_RESETHAND 0x80000000UL
+#define LX_SS_ONSTACK 1
+#define LX_SS_DISABLE 2
+#define LX_SS_AUTODISARM (1U << 31)
+#define LX_MINSIGSTKSZ 2048
+#define LX_SIG_DFL 0UL
+#define LX_SIG_IGN 1UL
+/* si_code values */
+#define LX_SI_USER 0
+#define LX_SI_KERNEL 0x80
+#define LX_SI_TKILL (-6)
+#define LX_SIGMASK(sig) (1ULL << ((sig) - 1))
+#define LX_SIG_UNBLOCKABLE (LX_SIGMASK(SIGKILL) | LX_SIGMASK(SIGSTOP))
+
+/* A signal action as the core keeps it (the arch's sigframe.h says how it
+ * is laid out for rt_sigaction). */
+struct sigaction_lx;
+void sig_get_action(struct proc *p, int signo, struct sigaction_lx *out);
+/* Install an action (mask already cleaned); discards pending instances
+ * when the new disposition ignores the signal, as Linux does. */
+void sig_set_action(struct proc *p, int signo, const struct sigaction_lx *act);
+/* Set the blocked mask (SIGKILL and SIGSTOP are dropped from it). */
+void sig_set_mask(struct thread *t, uint64_t mask);
+/* Pending signals of t and its process. */
+uint64_t sig_pending_set(struct thread *t);
+/* Like sig_send_proc, preferring cur as the receiving thread (kill(2) to
+ * one's own process is seen by the caller first, as on Linux). */
+void sig_send_proc_from(struct proc *p, int signo, const struct siginfo_lx *info,
+                        struct thread *cur);
+/* Alternate signal stack: whether sp is on it, its ss_flags as reported
+ * to the program, and do_sigaltstack's checks and update. */
+bool sig_on_altstack(const struct thread *t, uint64_t sp);
+int sig_altstack_flags(const struct thread *t, uint64_t sp);
+int sig_altstack_set(struct thread *t, const struct sigaltstack_lx *ss, uint64_t sp);
+
+/* ---- Futexes (futex.c) ---------------------------------------------------- */
+/* Wake up to n waiters of the futex at uaddr in mm whose bitset matches
+ * (thread exit: clear_child_tid and robust lists).  Returns how many. */
+int futex_wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bitset);
+/* Forget the (empty) futex queues of an mm that is going away. */
+void futex_forget_mm(struct mm *mm);
+
 #endif

@@ -1,0 +1,222 @@
+/*
+ * Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigpending,
+ * sigaltstack, kill, tkill, tgkill, rt_sigreturn.  They check what the
+ * program passed and leave the work to signal.c and the arch's frame code.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "sigframe.h"
+#include "syscall.h"
+#include "task.h"
+
+#define LX_SIG_BLOCK 0
+#define LX_SIG_UNBLOCK 1
+#define LX_SIG_SETMASK 2
+#define SIGSET_SIZE 8
+
+static bool valid_signal(int sig) { return sig >= 0 && sig <= NSIG_LX; }
+
+long sys_rt_sigaction(struct thread *t, const struct sysargs *a)
+{
+	int sig = (int)a->a[0];
+	uint64_t uact = a->a[1], uoact = a->a[2];
+	struct sigaction_lx act, old;
+
+	if (a->a[3] != SIGSET_SIZE)
+		return -EINVAL;
+	if (uact && copy_from_user(t, &act, uact, sizeof act) < 0)
+		return -EFAULT;
+	if (sig < 1 || sig > NSIG_LX || (uact && (sig == SIGKILL || sig == SIGSTOP)))
+		return -EINVAL;
+	sig_get_action(t->proc, sig, &old);
+	old.flags &= ARCH_SA_FLAGS_KEPT;
+	if (uact) {
+		act.flags &= ARCH_SA_FLAGS_KEPT;
+		act.mask &= ~LX_SIG_UNBLOCKABLE;
+		sig_set_action(t->proc, sig, &act);
+	}
+	/* As on Linux, the new action stays even if oact faults. */
+	if (uoact && copy_to_user(t, uoact, &old, sizeof old) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigprocmask(struct thread *t, const struct sysargs *a)
+{
+	int how = (int)a->a[0];
+	uint64_t uset = a->a[1], uoset = a->a[2];
+	uint64_t old = t->sigmask, set;
+
+	if (a->a[3] != SIGSET_SIZE)
+		return -EINVAL;
+	if (uset) {
+		if (copy_from_user(t, &set, uset, sizeof set) < 0)
+			return -EFAULT;
+		switch (how) {
+		case LX_SIG_BLOCK:
+			set = old | set;
+			break;
+		case LX_SIG_UNBLOCK:
+			set = old & ~set;
+			break;
+		case LX_SIG_SETMASK:
+			break;
+		default:
+			return -EINVAL;
+		}
+		sig_set_mask(t, set);
+	}
+	if (uoset && copy_to_user(t, uoset, &old, sizeof old) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigpending(struct thread *t, const struct sysargs *a)
+{
+	uint64_t size = a->a[1];
+	uint64_t set = sig_pending_set(t) & t->sigmask;
+
+	/* Linux copies sigsetsize bytes and accepts anything up to 8. */
+	if (size > SIGSET_SIZE)
+		return -EINVAL;
+	if (copy_to_user(t, a->a[0], &set, size) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_sigaltstack(struct thread *t, const struct sysargs *a)
+{
+	uint64_t uss = a->a[0], uoss = a->a[1];
+	struct sigaltstack_lx ss, old;
+	uint64_t sp = t->regs.rsp;
+
+	if (uss && copy_from_user(t, &ss, uss, sizeof ss) < 0)
+		return -EFAULT;
+	memset(&old, 0, sizeof old);
+	old.ss_sp = t->altstack.ss_sp;
+	old.ss_size = t->altstack.ss_size;
+	old.ss_flags = sig_altstack_flags(t, sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
+	if (uss) {
+		int r = sig_altstack_set(t, &ss, sp);
+		if (r < 0)
+			return r;
+	}
+	if (uoss && copy_to_user(t, uoss, &old, sizeof old) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static void user_info(struct siginfo_lx *si, struct thread *sender, int sig, int code)
+{
+	memset(si, 0, sizeof *si);
+	si->si_signo = sig;
+	si->si_code = code;
+	si->u.kill.pid = sender->proc->pid;
+	si->u.kill.uid = sender->proc->uid;
+}
+
+/* Send to every process of a group: Linux's __kill_pgrp_info. */
+static long kill_pgrp(struct thread *t, int pgid, int sig, const struct siginfo_lx *si)
+{
+	struct proc *p;
+	bool found = false;
+
+	list_for_each_entry(p, &all_procs, all_link)
+	{
+		if (p->pgid != pgid || p->exiting)
+			continue;
+		if (!valid_signal(sig))
+			return -EINVAL;
+		found = true;
+		if (sig)
+			sig_send_proc_from(p, sig, si, t);
+	}
+	return found ? 0 : -ESRCH;
+}
+
+long sys_kill(struct thread *t, const struct sysargs *a)
+{
+	int pid = (int)a->a[0], sig = (int)a->a[1];
+	struct siginfo_lx si;
+	struct proc *p;
+
+	user_info(&si, t, sig, LX_SI_USER);
+	if (pid > 0) {
+		p = proc_by_pid(pid);
+		if (!p || p->exiting)
+			return -ESRCH;
+		if (!valid_signal(sig))
+			return -EINVAL;
+		if (sig)
+			sig_send_proc_from(p, sig, &si, t);
+		return 0;
+	}
+	if (pid == INT_MIN)
+		return -ESRCH;
+	if (pid != -1)
+		return kill_pgrp(t, pid ? -pid : t->proc->pgid, sig, &si);
+
+	/* -1: every process but pid 1 and the caller's own, as on Linux (so
+	 * with a single process there is nobody to signal). */
+	long ret = -ESRCH;
+	list_for_each_entry(p, &all_procs, all_link)
+	{
+		if (p->pid <= 1 || p == t->proc || p->exiting)
+			continue;
+		if (!valid_signal(sig))
+			return -EINVAL;
+		ret = 0;
+		if (sig)
+			sig_send_proc_from(p, sig, &si, t);
+	}
+	return ret;
+}
+
+static long send_specific(struct thread *t, int tgid, int tid, int sig)
+{
+	struct thread *target = thread_by_tid(tid);
+	struct siginfo_lx si;
+
+	if (!target || target->state == TS_DEAD || (tgid > 0 && target->proc->pid != tgid))
+		return -ESRCH;
+	if (!valid_signal(sig))
+		return -EINVAL;
+	if (sig) {
+		user_info(&si, t, sig, LX_SI_TKILL);
+		sig_send_thread(target, sig, &si);
+	}
+	return 0;
+}
+
+long sys_tkill(struct thread *t, const struct sysargs *a)
+{
+	int tid = (int)a->a[0];
+	if (tid <= 0)
+		return -EINVAL;
+	return send_specific(t, 0, tid, (int)a->a[1]);
+}
+
+long sys_tgkill(struct thread *t, const struct sysargs *a)
+{
+	int tgid = (int)a->a[0], tid = (int)a->a[1];
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	return send_specific(t, tgid, tid, (int)a->a[2]);
+}
+
+long sys_rt_sigreturn(struct thread *t, const struct sysargs *a)
+{
+	struct sigaltstack_lx ss;
+	uint64_t mask;
+
+	if (sigframe_restore(t, &mask, &ss) < 0) {
+		/* A bad frame: Linux's signal_fault, SIGSEGV as SI_KERNEL. */
+		sig_force_fault(t, SIGSEGV, LX_SI_KERNEL, 0);
+		return 0;
+	}
+	sig_set_mask(t, mask);
+	/* Linux ignores every error of this but EFAULT (none here). */
+	(void)sig_altstack_set(t, &ss, t->regs.rsp);
+	return SYS_NORETURN;
+}

@@ -1,0 +1,533 @@
+/*
+ * Thread system calls: clone and clone3 (threads), exit, exit_group,
+ * set_tid_address, the robust-list calls, arch_prctl, and the scheduler
+ * queries (affinity, policy, priority, getcpu, sched_yield), membarrier
+ * and personality.
+ */
+#include <string.h>
+
+#include "syscall.h"
+#include "task.h"
+
+/* ---- clone ------------------------------------------------------------------ */
+#define CSIGNAL 0xffULL
+#define CLONE_VM 0x100ULL
+#define CLONE_FS 0x200ULL
+#define CLONE_FILES 0x400ULL
+#define CLONE_SIGHAND 0x800ULL
+#define CLONE_PIDFD 0x1000ULL
+#define CLONE_PTRACE 0x2000ULL
+#define CLONE_VFORK 0x4000ULL
+#define CLONE_PARENT 0x8000ULL
+#define CLONE_THREAD 0x10000ULL
+#define CLONE_NEWNS 0x20000ULL
+#define CLONE_SYSVSEM 0x40000ULL
+#define CLONE_SETTLS 0x80000ULL
+#define CLONE_PARENT_SETTID 0x100000ULL
+#define CLONE_CHILD_CLEARTID 0x200000ULL
+#define CLONE_DETACHED 0x400000ULL
+#define CLONE_UNTRACED 0x800000ULL
+#define CLONE_CHILD_SETTID 0x1000000ULL
+#define CLONE_NEWUSER 0x10000000ULL
+#define CLONE_NEWPID 0x20000000ULL
+#define CLONE_IO 0x80000000ULL
+#define CLONE_NEWTIME 0x80ULL
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#define CLONE_LEGACY_FLAGS 0xffffffffULL
+
+/* What pthread_create (glibc, musl) and Rust's std ask for, plus flags
+ * that change nothing here. */
+#define THREAD_FLAGS                                                           \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |       \
+	 CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
+	 CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_IO)
+
+/* The first address x86_64 user space cannot have (TASK_SIZE_MAX). */
+#define TASK_SIZE_MAX 0x7ffffffff000ULL
+
+struct clone_req {
+	uint64_t flags;
+	uint64_t sp; /* 0: the parent's */
+	uint64_t tls;
+	uint64_t parent_tid, child_tid;
+};
+
+static long do_clone(struct thread *t, const struct clone_req *c)
+{
+	uint64_t f = c->flags;
+	struct thread *nt;
+	int r;
+
+	/* Linux's copy_process checks, in its order. */
+	if ((f & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS))
+		return -EINVAL;
+	if ((f & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
+		return -EINVAL;
+	if ((f & CLONE_THREAD) && !(f & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((f & CLONE_SIGHAND) && !(f & CLONE_VM))
+		return -EINVAL;
+	if ((f & CLONE_THREAD) && (f & (CLONE_NEWUSER | CLONE_NEWPID)))
+		return -EINVAL;
+	if ((f & CLONE_PIDFD) && (f & (CLONE_DETACHED | CLONE_THREAD)))
+		return -EINVAL;
+
+	if (!(f & CLONE_THREAD)) {
+		pr_warn_once("persona: warning: clone/fork of a new process is not implemented yet; the program gets ENOSYS");
+		return -ENOSYS;
+	}
+	/* The fd table and cwd belong to struct proc: a thread cannot have
+	 * its own. */
+	if ((f & ~THREAD_FLAGS) || !(f & CLONE_FILES) || !(f & CLONE_FS)) {
+		pr_warn_once("persona: warning: clone of a thread with flags %#llx is not implemented; the program gets ENOSYS",
+		             (unsigned long long)f);
+		return -ENOSYS;
+	}
+	if ((f & CLONE_SETTLS) && c->tls >= TASK_SIZE_MAX)
+		return -EPERM;
+
+	r = thread_create(t->proc, &nt);
+	if (r < 0)
+		return r;
+	nt->regs = t->regs;
+	nt->regs.rax = 0;
+	if (c->sp)
+		nt->regs.rsp = c->sp;
+	if (f & CLONE_SETTLS)
+		nt->regs.fs_base = c->tls;
+	nt->sigmask = t->sigmask;
+	memcpy(nt->comm, t->comm, sizeof nt->comm);
+	if (f & CLONE_CHILD_CLEARTID)
+		nt->clear_child_tid = c->child_tid;
+	/* Linux ignores a fault on either tid pointer. */
+	if (f & CLONE_CHILD_SETTID)
+		(void)copy_to_user(t, c->child_tid, &nt->tid, sizeof nt->tid);
+	if (f & CLONE_PARENT_SETTID)
+		(void)copy_to_user(t, c->parent_tid, &nt->tid, sizeof nt->tid);
+	sched_start_thread(nt);
+	return nt->tid;
+}
+
+long sys_clone(struct thread *t, const struct sysargs *a)
+{
+	/* x86_64 order: flags, stack, parent_tid, child_tid, tls.  Linux
+	 * takes the low 32 bits of flags; the low byte is the exit signal,
+	 * which means nothing for a thread. */
+	struct clone_req c = {
+		.flags = a->a[0] & CLONE_LEGACY_FLAGS & ~CSIGNAL,
+		.sp = a->a[1],
+		.parent_tid = a->a[2],
+		.child_tid = a->a[3],
+		.tls = a->a[4],
+	};
+	if ((c.flags & CLONE_PIDFD) && (c.flags & CLONE_PARENT_SETTID))
+		return -EINVAL; /* both would use parent_tid */
+	return do_clone(t, &c);
+}
+
+struct clone_args_lx {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0 64
+#define CLONE_ARGS_SIZE_VER2 88
+
+long sys_clone3(struct thread *t, const struct sysargs *a)
+{
+	uint64_t uargs = a->a[0], size = a->a[1];
+	struct clone_args_lx ca;
+
+	if (size > PAGE_SIZE)
+		return -E2BIG;
+	if (size < CLONE_ARGS_SIZE_VER0)
+		return -EINVAL;
+	memset(&ca, 0, sizeof ca);
+	if (copy_from_user(t, &ca, uargs, size < sizeof ca ? size : sizeof ca) < 0)
+		return -EFAULT;
+	/* A newer caller's larger struct is fine if the part we do not know
+	 * is zero (copy_struct_from_user). */
+	for (uint64_t off = sizeof ca; off < size; off += 8) {
+		uint64_t w = 0;
+		size_t n = size - off < 8 ? size - off : 8;
+		if (copy_from_user(t, &w, uargs + off, n) < 0)
+			return -EFAULT;
+		if (w)
+			return -E2BIG;
+	}
+	if (ca.set_tid_size > 32 || (!ca.set_tid && ca.set_tid_size) || (ca.set_tid && !ca.set_tid_size))
+		return -EINVAL;
+	if ((ca.exit_signal & ~CSIGNAL) || ca.exit_signal > NSIG_LX)
+		return -EINVAL;
+	if ((ca.flags & CLONE_INTO_CGROUP) && (ca.cgroup > 0x7fffffff || size < CLONE_ARGS_SIZE_VER2))
+		return -EINVAL;
+	if (ca.flags & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP))
+		return -EINVAL;
+	if (ca.flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME)))
+		return -EINVAL;
+	if ((ca.flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) == (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND))
+		return -EINVAL;
+	if ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal)
+		return -EINVAL;
+	if (!ca.stack ? ca.stack_size != 0 : ca.stack_size == 0)
+		return -EINVAL;
+	if (ca.stack && (ca.stack + ca.stack_size < ca.stack || ca.stack + ca.stack_size > TASK_SIZE_MAX))
+		return -EINVAL;
+	if (ca.set_tid_size)
+		return -EPERM; /* choosing tids needs CAP_SYS_ADMIN */
+
+	struct clone_req c = {
+		.flags = ca.flags,
+		.sp = ca.stack ? ca.stack + ca.stack_size : 0,
+		.tls = ca.tls,
+		.parent_tid = ca.parent_tid,
+		.child_tid = ca.child_tid,
+	};
+	return do_clone(t, &c);
+}
+
+/* ---- Ending ------------------------------------------------------------------ */
+long sys_exit(struct thread *t, const struct sysargs *a)
+{
+	struct proc *p = t->proc;
+	/* A process whose threads all call exit(2) reports its first
+	 * thread's code, as Linux's wait does with the group leader. */
+	if (t->tid == p->pid)
+		p->exit_status = ((int)a->a[0] & 0xff) << 8;
+	thread_exit(t);
+	return SYS_GONE;
+}
+
+long sys_exit_group(struct thread *t, const struct sysargs *a)
+{
+	proc_exit(t->proc, ((int)a->a[0] & 0xff) << 8);
+	return SYS_GONE;
+}
+
+/* ---- Thread bookkeeping ---------------------------------------------------------- */
+long sys_set_tid_address(struct thread *t, const struct sysargs *a)
+{
+	t->clear_child_tid = a->a[0];
+	return t->tid;
+}
+
+#define ROBUST_LIST_HEAD_SIZE 24
+
+long sys_set_robust_list(struct thread *t, const struct sysargs *a)
+{
+	if (a->a[1] != ROBUST_LIST_HEAD_SIZE)
+		return -EINVAL;
+	t->robust_list = a->a[0];
+	t->robust_len = a->a[1];
+	return 0;
+}
+
+long sys_get_robust_list(struct thread *t, const struct sysargs *a)
+{
+	int pid = (int)a->a[0];
+	struct thread *target = pid ? thread_by_tid(pid) : t;
+	uint64_t len = ROBUST_LIST_HEAD_SIZE;
+
+	if (!target)
+		return -ESRCH;
+	if (copy_to_user(t, a->a[2], &len, sizeof len) < 0)
+		return -EFAULT;
+	if (copy_to_user(t, a->a[1], &target->robust_list, sizeof target->robust_list) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_gettid(struct thread *t, const struct sysargs *a) { return t->tid; }
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+#define ARCH_GET_CPUID 0x1011
+#define ARCH_SET_CPUID 0x1012
+
+long sys_arch_prctl(struct thread *t, const struct sysargs *a)
+{
+	int code = (int)a->a[0];
+	uint64_t arg = a->a[1];
+
+	switch (code) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		if (arg >= TASK_SIZE_MAX)
+			return -EPERM;
+		if (code == ARCH_SET_FS)
+			t->regs.fs_base = arg;
+		else
+			t->regs.gs_base = arg;
+		return 0;
+	case ARCH_GET_FS:
+		return copy_to_user(t, arg, &t->regs.fs_base, sizeof t->regs.fs_base);
+	case ARCH_GET_GS:
+		return copy_to_user(t, arg, &t->regs.gs_base, sizeof t->regs.gs_base);
+	case ARCH_GET_CPUID:
+		return 1; /* CPUID is not faulting */
+	case ARCH_SET_CPUID:
+		/* Making CPUID fault needs hardware support Linux often lacks
+		 * too; it then answers ENODEV. */
+		return -ENODEV;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- Scheduler queries ---------------------------------------------------------- */
+/* A thread or process named by a pid argument: 0 is the caller. */
+static struct thread *task_by_pid_arg(struct thread *t, int pid)
+{
+	if (pid == 0)
+		return t;
+	if (pid < 0)
+		return NULL;
+	struct thread *x = thread_by_tid(pid);
+	if (x)
+		return x;
+	struct proc *p = proc_by_pid(pid);
+	if (p && !list_empty(&p->threads))
+		return list_entry(p->threads.next, struct thread, proc_link);
+	return NULL;
+}
+
+long sys_sched_yield(struct thread *t, const struct sysargs *a) { return 0; }
+
+/* Bytes of Linux's cpumask for this machine (a multiple of 8). */
+static size_t cpumask_bytes(void) { return ((plat_ncpus() + 63) / 64) * 8; }
+
+long sys_sched_getaffinity(struct thread *t, const struct sysargs *a)
+{
+	uint64_t len = a->a[1];
+	unsigned ncpus = plat_ncpus();
+	uint8_t mask[128];
+
+	if (len * 8 < ncpus || (len & 7))
+		return -EINVAL;
+	if (!task_by_pid_arg(t, (int)a->a[0]))
+		return -ESRCH;
+	size_t n = cpumask_bytes();
+	if (n > sizeof mask)
+		n = sizeof mask;
+	if (len < n)
+		n = len;
+	memset(mask, 0, sizeof mask);
+	for (unsigned c = 0; c < ncpus && c < n * 8; c++)
+		mask[c / 8] |= (uint8_t)(1u << (c % 8));
+	if (copy_to_user(t, a->a[2], mask, n) < 0)
+		return -EFAULT;
+	return (long)n;
+}
+
+/* Accepted and remembered nowhere: the platform places threads. */
+long sys_sched_setaffinity(struct thread *t, const struct sysargs *a)
+{
+	uint64_t len = a->a[1];
+	unsigned ncpus = plat_ncpus();
+	uint8_t mask[128];
+	size_t n = cpumask_bytes();
+	bool any = false;
+
+	if (n > sizeof mask)
+		n = sizeof mask;
+	if (len < n)
+		n = len;
+	memset(mask, 0, sizeof mask);
+	if (copy_from_user(t, mask, a->a[2], n) < 0)
+		return -EFAULT;
+	if (!task_by_pid_arg(t, (int)a->a[0]))
+		return -ESRCH;
+	for (unsigned c = 0; c < ncpus && c < n * 8; c++)
+		if (mask[c / 8] & (1u << (c % 8)))
+			any = true;
+	return any ? 0 : -EINVAL;
+}
+
+long sys_sched_getscheduler(struct thread *t, const struct sysargs *a)
+{
+	int pid = (int)a->a[0];
+	if (pid < 0)
+		return -EINVAL;
+	if (!task_by_pid_arg(t, pid))
+		return -ESRCH;
+	return 0; /* SCHED_OTHER */
+}
+
+long sys_sched_getparam(struct thread *t, const struct sysargs *a)
+{
+	int pid = (int)a->a[0];
+	int32_t prio = 0;
+	if (!a->a[1] || pid < 0)
+		return -EINVAL;
+	if (!task_by_pid_arg(t, pid))
+		return -ESRCH;
+	return copy_to_user(t, a->a[1], &prio, sizeof prio);
+}
+
+static long priority_bound(int policy, bool max)
+{
+	switch (policy) {
+	case 1: /* SCHED_FIFO */
+	case 2: /* SCHED_RR */
+		return max ? 99 : 1;
+	case 0: /* SCHED_OTHER */
+	case 3: /* SCHED_BATCH */
+	case 5: /* SCHED_IDLE */
+	case 6: /* SCHED_DEADLINE */
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_sched_get_priority_max(struct thread *t, const struct sysargs *a)
+{
+	return priority_bound((int)a->a[0], true);
+}
+
+long sys_sched_get_priority_min(struct thread *t, const struct sysargs *a)
+{
+	return priority_bound((int)a->a[0], false);
+}
+
+#define PRIO_PROCESS 0
+#define PRIO_PGRP 1
+#define PRIO_USER 2
+
+/* The process a getpriority/setpriority (which, who) names, or NULL.  The
+ * nice value is kept per process; Linux keeps it per thread. */
+static long prio_target(struct thread *t, int which, int who, struct proc **out)
+{
+	struct proc *p;
+	*out = NULL;
+	switch (which) {
+	case PRIO_PROCESS: {
+		struct thread *x = task_by_pid_arg(t, who);
+		if (x)
+			*out = x->proc;
+		break;
+	}
+	case PRIO_PGRP:
+		list_for_each_entry(p, &all_procs, all_link)
+			if (p->pgid == (who ? who : t->proc->pgid) && !p->exiting)
+				*out = p;
+		break;
+	case PRIO_USER:
+		list_for_each_entry(p, &all_procs, all_link)
+			if (p->uid == (uint32_t)(who ? who : (int)t->proc->uid) && !p->exiting)
+				*out = p;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return *out ? 0 : -ESRCH;
+}
+
+long sys_getpriority(struct thread *t, const struct sysargs *a)
+{
+	struct proc *p;
+	long r = prio_target(t, (int)a->a[0], (int)a->a[1], &p);
+	if (r < 0)
+		return r;
+	return 20 - p->nice; /* the raw call returns 20 - nice: never negative */
+}
+
+long sys_setpriority(struct thread *t, const struct sysargs *a)
+{
+	int nice = (int)a->a[2];
+	struct proc *p;
+	long r = prio_target(t, (int)a->a[0], (int)a->a[1], &p);
+
+	if (r < 0)
+		return r;
+	if (nice < -20)
+		nice = -20;
+	if (nice > 19)
+		nice = 19;
+	/* Lowering it needs CAP_SYS_NICE or RLIMIT_NICE (index 13). */
+	if (nice < p->nice && t->proc->euid != 0 && (uint64_t)(20 - nice) > p->rlim[13].cur)
+		return -EACCES;
+	p->nice = nice;
+	return 0;
+}
+
+long sys_getcpu(struct thread *t, const struct sysargs *a)
+{
+	uint32_t zero = 0;
+	/* The platform does not say where a thread runs: CPU 0, node 0. */
+	if (a->a[0] && copy_to_user(t, a->a[0], &zero, sizeof zero) < 0)
+		return -EFAULT;
+	if (a->a[1] && copy_to_user(t, a->a[1], &zero, sizeof zero) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* ---- membarrier -------------------------------------------------------------------- */
+#define MB_QUERY 0
+#define MB_GLOBAL 1
+#define MB_GLOBAL_EXPEDITED 2
+#define MB_REGISTER_GLOBAL_EXPEDITED 4
+#define MB_PRIVATE_EXPEDITED 8
+#define MB_REGISTER_PRIVATE_EXPEDITED 16
+#define MB_PRIVATE_EXPEDITED_SYNC_CORE 32
+#define MB_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE 64
+#define MB_PRIVATE_EXPEDITED_RSEQ 128
+#define MB_FLAG_CPU 1
+/* Without rseq, Linux offers no RSEQ commands. */
+#define MB_SUPPORTED 127
+
+/* Every other thread of p that runs in the client is made to enter the
+ * server, which orders its memory accesses.  Unlike Linux this does not
+ * wait until they have stopped: a thread stopped by the platform is
+ * serialised anyway, and one that is still running will be soon. */
+static void barrier_threads(struct thread *t)
+{
+	struct thread *x;
+	list_for_each_entry(x, &t->proc->threads, proc_link)
+		if (x != t)
+			sched_kick(x);
+}
+
+long sys_membarrier(struct thread *t, const struct sysargs *a)
+{
+	int cmd = (int)a->a[0];
+	unsigned flags = (unsigned)a->a[1];
+	struct proc *p = t->proc;
+
+	if (cmd == MB_PRIVATE_EXPEDITED_RSEQ ? (flags && flags != MB_FLAG_CPU) : flags != 0)
+		return -EINVAL;
+	switch (cmd) {
+	case MB_QUERY:
+		return MB_SUPPORTED;
+	case MB_GLOBAL:
+	case MB_GLOBAL_EXPEDITED:
+		barrier_threads(t);
+		return 0;
+	case MB_REGISTER_GLOBAL_EXPEDITED:
+	case MB_REGISTER_PRIVATE_EXPEDITED:
+	case MB_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+		p->membarrier_registered |= (uint32_t)cmd;
+		return 0;
+	case MB_PRIVATE_EXPEDITED:
+	case MB_PRIVATE_EXPEDITED_SYNC_CORE:
+		/* The register command is the one bit above. */
+		if (!(p->membarrier_registered & ((uint32_t)cmd << 1)))
+			return -EPERM;
+		barrier_threads(t);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_personality(struct thread *t, const struct sysargs *a)
+{
+	uint32_t persona = (uint32_t)a->a[0];
+	uint32_t old = t->proc->personality;
+	/* Stored and reported; none of its bits changes behaviour here. */
+	if (persona != 0xffffffffu)
+		t->proc->personality = persona;
+	return old;
+}

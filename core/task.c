@@ -1,0 +1,291 @@
+/*
+ * Processes and threads: the registry of pids and tids, creating them, and
+ * ending them (clear_child_tid, robust futex lists, releasing everything a
+ * process holds).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm.h"
+#include "task.h"
+#include "vfs.h"
+
+struct list_head all_procs = LIST_INIT(all_procs);
+struct list_head all_threads = LIST_INIT(all_threads);
+
+/* Linux's default pid_max; ids wrap around below it. */
+#define PID_MAX 4194304
+#define RLIM_INF UINT64_MAX
+
+static int next_id = 1;
+
+/* ---- Registry -------------------------------------------------------------- */
+struct proc *proc_by_pid(int pid)
+{
+	struct proc *p;
+	list_for_each_entry(p, &all_procs, all_link)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+struct thread *thread_by_tid(int tid)
+{
+	struct thread *t;
+	list_for_each_entry(t, &all_threads, all_link)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+/* A pid is also taken while it names a process whose first thread left. */
+static bool id_in_use(int id) { return thread_by_tid(id) || proc_by_pid(id); }
+
+int task_alloc_id(void)
+{
+	for (int tries = 0; tries < PID_MAX; tries++) {
+		int id = next_id;
+		next_id = next_id >= PID_MAX - 1 ? 2 : next_id + 1;
+		if (!id_in_use(id))
+			return id;
+	}
+	return -EAGAIN;
+}
+
+/* ---- Creation ------------------------------------------------------------------- */
+/* Linux's defaults for a process started from a login shell. */
+static void rlimit_defaults(struct proc *p)
+{
+	static const struct { uint64_t cur, max; } def[16] = {
+		[0] = {RLIM_INF, RLIM_INF},               /* CPU */
+		[1] = {RLIM_INF, RLIM_INF},               /* FSIZE */
+		[2] = {RLIM_INF, RLIM_INF},               /* DATA */
+		[3] = {8UL << 20, RLIM_INF},              /* STACK */
+		[4] = {0, RLIM_INF},                      /* CORE */
+		[5] = {RLIM_INF, RLIM_INF},               /* RSS */
+		[6] = {63704, 63704},                     /* NPROC */
+		[7] = {1024, 1048576},                    /* NOFILE */
+		[8] = {8UL << 20, 8UL << 20},             /* MEMLOCK */
+		[9] = {RLIM_INF, RLIM_INF},               /* AS */
+		[10] = {RLIM_INF, RLIM_INF},              /* LOCKS */
+		[11] = {63704, 63704},                    /* SIGPENDING */
+		[12] = {819200, 819200},                  /* MSGQUEUE */
+		[13] = {0, 0},                            /* NICE */
+		[14] = {0, 0},                            /* RTPRIO */
+		[15] = {RLIM_INF, RLIM_INF},              /* RTTIME */
+	};
+	for (int i = 0; i < 16; i++) {
+		p->rlim[i].cur = def[i].cur;
+		p->rlim[i].max = def[i].max;
+	}
+}
+
+struct proc *proc_create(void)
+{
+	struct proc *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	int id = task_alloc_id();
+	if (id < 0) {
+		free(p);
+		return NULL;
+	}
+	p->pid = p->pgid = p->sid = id;
+	p->ppid = 0; /* the first process has no parent we show */
+	list_init(&p->threads);
+	p->uid = p->euid = core_cfg.uid;
+	p->gid = p->egid = core_cfg.gid;
+	rlimit_defaults(p);
+	p->dumpable = 1;
+	p->start_ns = now_ns();
+	list_add_tail(&p->all_link, &all_procs);
+	return p;
+}
+
+static void comm_from_path(char *comm, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	memset(comm, 0, 16);
+	memcpy(comm, base, strnlen(base, 15));
+}
+
+int thread_create(struct proc *p, struct thread **out)
+{
+	struct thread *t = calloc(1, sizeof *t);
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	list_init(&t->all_link);
+	list_init(&t->proc_link);
+	list_init(&t->ready_link);
+	list_init(&t->waiters);
+	list_init(&t->timer_link);
+	t->proc = p;
+	t->state = TS_RUNNING;
+	t->altstack.ss_flags = LX_SS_DISABLE;
+	t->start_ns = now_ns();
+
+	if (list_empty(&p->threads) && !thread_by_tid(p->pid)) {
+		t->tid = p->pid;
+	} else {
+		t->tid = task_alloc_id();
+		if (t->tid < 0) {
+			free(t);
+			return -EAGAIN;
+		}
+	}
+	if (!list_empty(&p->threads))
+		memcpy(t->comm, list_entry(p->threads.next, struct thread, proc_link)->comm,
+		       sizeof t->comm);
+	else
+		comm_from_path(t->comm, p->exe_path);
+
+	r = plat_thread_create(p->as, t, &t->pt);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	list_add_tail(&t->all_link, &all_threads);
+	list_add_tail(&t->proc_link, &p->threads);
+	p->nthreads++;
+	*out = t;
+	return 0;
+}
+
+/* ---- Robust futex lists --------------------------------------------------------- */
+#define FUTEX_WAITERS 0x80000000u
+#define FUTEX_OWNER_DIED 0x40000000u
+#define FUTEX_TID_MASK 0x3fffffffu
+#define ROBUST_LIST_LIMIT 2048
+
+/* Linux's handle_futex_death: the dead thread held the lock at uaddr.
+ * Returns false when the walk must stop (bad address). */
+static bool futex_owner_died(struct thread *t, uint64_t uaddr, bool pi, bool pending)
+{
+	struct mm *mm = t->proc->mm;
+	uint32_t val, nval;
+
+	if (uaddr & 3)
+		return false;
+	if (mm_copy_from(mm, &val, uaddr, sizeof val) < 0)
+		return false;
+	/* An unlock or lock in progress when the thread died and nobody
+	 * holds it: wake a waiter so it retries. */
+	if (pending && !pi && !val) {
+		futex_wake(mm, uaddr, 1, ~0u);
+		return true;
+	}
+	if ((val & FUTEX_TID_MASK) != (uint32_t)t->tid)
+		return true;
+	/* Other threads of the client run concurrently: this write is not
+	 * an atomic compare-and-exchange as Linux's is (see futex.c). */
+	nval = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+	if (mm_copy_to(mm, uaddr, &nval, sizeof nval) < 0)
+		return false;
+	if (!pi && (val & FUTEX_WAITERS))
+		futex_wake(mm, uaddr, 1, ~0u);
+	return true;
+}
+
+/* Walk struct robust_list_head { next; futex_offset; list_op_pending; }.
+ * Bounded, and any unreadable pointer ends the walk, as on Linux. */
+static void exit_robust_list(struct thread *t)
+{
+	struct mm *mm = t->proc->mm;
+	uint64_t head = t->robust_list, h[3], entry, pending;
+	int64_t off;
+	bool pi, ppi;
+
+	if (!head || !mm || mm_copy_from(mm, h, head, sizeof h) < 0)
+		return;
+	entry = h[0] & ~1UL;
+	pi = h[0] & 1;
+	off = (int64_t)h[1];
+	pending = h[2] & ~1UL;
+	ppi = h[2] & 1;
+	for (int n = 0; entry != head && n < ROBUST_LIST_LIMIT; n++) {
+		uint64_t next;
+		if (mm_copy_from(mm, &next, entry, sizeof next) < 0)
+			return;
+		if (entry != pending && !futex_owner_died(t, entry + (uint64_t)off, pi, false))
+			return;
+		entry = next & ~1UL;
+		pi = next & 1;
+	}
+	if (pending)
+		futex_owner_died(t, pending + (uint64_t)off, ppi, true);
+}
+
+/* ---- Ending threads and processes ----------------------------------------------- */
+/* Everything about ending one thread except what it means for its
+ * process.  t is freed. */
+static void thread_release(struct thread *t, bool group_exit)
+{
+	struct proc *p = t->proc;
+
+	if (p->mm) {
+		exit_robust_list(t);
+		/* pthread_join and Rust's JoinHandle wait on this word.  When
+		 * the whole process goes nobody is left to look at it. */
+		if (t->clear_child_tid && !group_exit) {
+			uint32_t zero = 0;
+			if (mm_copy_to(p->mm, t->clear_child_tid, &zero, sizeof zero) == 0)
+				futex_wake(p->mm, t->clear_child_tid, 1, ~0u);
+		}
+	}
+	sched_forget_thread(t);
+	if (t->pt)
+		plat_thread_destroy(t->pt);
+	t->state = TS_DEAD;
+	list_del(&t->all_link);
+	list_del(&t->proc_link);
+	p->nthreads--;
+	free(t);
+}
+
+void thread_exit(struct thread *t)
+{
+	struct proc *p = t->proc;
+
+	thread_release(t, p->exiting);
+	if (list_empty(&p->threads) && !p->exiting)
+		proc_exit(p, p->exit_status);
+}
+
+void proc_exit(struct proc *p, int wait_status)
+{
+	if (p->exiting)
+		return;
+	p->exiting = true;
+	p->exit_status = wait_status;
+
+	while (!list_empty(&p->threads))
+		thread_release(list_entry(p->threads.next, struct thread, proc_link), true);
+	if (p->mm) {
+		futex_forget_mm(p->mm);
+		mm_destroy(p->mm);
+		p->mm = NULL;
+	}
+	if (p->fds)
+		fdtable_put(p->fds);
+	if (p->fs)
+		fs_context_put(p->fs);
+	sighand_put(p->sighand);
+	p->fds = NULL;
+	p->fs = NULL;
+	p->sighand = NULL;
+	if (p->as)
+		plat_as_destroy(p->as);
+	p->as = NULL;
+	if (p->exe)
+		inode_put(p->exe);
+	p->exe = NULL;
+	list_del(&p->all_link);
+	sched_proc_exited(p);
+	/* No parent can wait for it yet (wait4 comes with fork), so nothing
+	 * is kept as a zombie. */
+	free(p->cmdline);
+	free(p);
+}

@@ -1,0 +1,402 @@
+/*
+ * Unit tests of signals against the fake platform: the x86_64 rt_sigframe
+ * as a handler sees it and the rt_sigreturn round trip, mask rules,
+ * sigaltstack rules, default actions, synchronous faults, kill/tgkill
+ * checks, and a signal interrupting a parked call.
+ */
+#include <stdlib.h>
+
+#include "fake.h"
+#include "mm.h"
+#include "persona.h"
+#include "sigframe.h"
+#include "syscall.h"
+#include "task.h"
+#include "unit.h"
+
+/* From test_task.c. */
+struct proc *tt_proc(struct thread **t0);
+uint64_t tt_mem(struct proc *p, size_t len);
+void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                uint64_t a3, uint64_t a4, uint64_t a5);
+void tt_run(void);
+int64_t tt_ret(struct thread *t);
+long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2,
+             uint64_t a3, uint64_t a4, uint64_t a5);
+
+#define HANDLER 0x400100
+#define RESTORER 0x400200
+
+static void set_action(struct thread *t, uint64_t m, int sig, uint64_t handler, uint64_t flags,
+                       uint64_t mask)
+{
+	struct sigaction_lx sa = {handler, flags | LX_SA_RESTORER, RESTORER, mask};
+	CHECK_EQ(mm_copy_to(t->proc->mm, m, &sa, sizeof sa), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, (uint64_t)sig, m, 0, 8, 0, 0), 0);
+}
+
+static void fill_regs(struct arch_regs *r, uint64_t sp)
+{
+	uint64_t *w = (uint64_t *)r;
+	for (size_t i = 0; i < sizeof *r / 8; i++)
+		w[i] = 0x1111111111111111ULL * (i + 1);
+	r->rsp = sp;
+	r->rip = 0x401234;
+	r->rflags = 0x246;
+	r->fs_base = 0x7000;
+	r->gs_base = 0;
+}
+
+TEST(test_signal_frame_roundtrip)
+{
+	struct thread *t;
+	struct proc *p = tt_proc(&t);
+	uint64_t m = tt_mem(p, 16 * 4096);
+	uint64_t stack_top = m + 16 * 4096 - 8;
+	uint8_t fpu[512], fpu2[512];
+
+	set_action(t, m, SIGUSR1, HANDLER, LX_SA_SIGINFO, LX_SIGMASK(SIGUSR2));
+	struct arch_regs orig;
+	fill_regs(&orig, stack_top - 1000);
+	t->regs = orig;
+	for (int i = 0; i < 512; i++)
+		fpu[i] = (uint8_t)(i * 7);
+	memset(fpu + 464, 0, 48);
+	uint32_t mxcsr = 0x1f80;
+	memcpy(fpu + 24, &mxcsr, 4);
+	plat_thread_set_fpu(t->pt, fpu);
+	t->sigmask = LX_SIGMASK(SIGHUP);
+
+	struct siginfo_lx si = {.si_signo = SIGUSR1, .si_code = LX_SI_TKILL};
+	si.u.kill.pid = 42;
+	sig_send_thread(t, SIGUSR1, &si);
+	CHECK(sig_pending_unblocked(t));
+	CHECK(sig_deliver_pending(t));
+
+	const struct arch_regs *r = &t->regs;
+	CHECK_EQ(r->rip, HANDLER);
+	CHECK_EQ(r->rdi, SIGUSR1);
+	CHECK_EQ((r->rsp + 8) % 16, 0);
+	CHECK(r->rsp < orig.rsp - 128);
+	CHECK_EQ(r->rsi, r->rsp + 312);
+	CHECK_EQ(r->rdx, r->rsp + 8);
+	CHECK_EQ(r->rax, 0);
+	CHECK_EQ(r->fs_base, 0x7000);
+	CHECK_EQ(t->sigmask, LX_SIGMASK(SIGHUP) | LX_SIGMASK(SIGUSR1) | LX_SIGMASK(SIGUSR2));
+
+	/* What the handler finds: return address, ucontext, siginfo. */
+	uint64_t frame[440 / 8];
+	CHECK_EQ(mm_copy_from(p->mm, frame, r->rsp, sizeof frame), 0);
+	CHECK_EQ(frame[0], RESTORER);
+	CHECK_EQ(frame[1], 6);                    /* uc_flags */
+	CHECK_EQ(frame[2], 0);                    /* uc_link */
+	CHECK_EQ(frame[4], LX_SS_DISABLE);        /* uc_stack.ss_flags */
+	const uint64_t *sc = &frame[6];           /* sigcontext */
+	CHECK_EQ(sc[0], orig.r8);
+	CHECK_EQ(sc[7], orig.r15);
+	CHECK_EQ(sc[8], orig.rdi);
+	CHECK_EQ(sc[9], orig.rsi);
+	CHECK_EQ(sc[10], orig.rbp);
+	CHECK_EQ(sc[11], orig.rbx);
+	CHECK_EQ(sc[12], orig.rdx);
+	CHECK_EQ(sc[13], orig.rax);
+	CHECK_EQ(sc[14], orig.rcx);
+	CHECK_EQ(sc[15], orig.rsp);
+	CHECK_EQ(sc[16], orig.rip);
+	CHECK_EQ(sc[17], orig.rflags);
+	CHECK_EQ(sc[18] & 0xffff, 0x33);          /* cs */
+	CHECK_EQ(sc[18] >> 48, 0x2b);             /* ss */
+	CHECK_EQ(sc[21], LX_SIGMASK(SIGHUP));     /* oldmask */
+	uint64_t fpstate = sc[23];
+	CHECK_EQ(fpstate % 64, 0);
+	CHECK(fpstate >= r->rsp + 440 && fpstate + 512 <= orig.rsp - 128);
+	CHECK_EQ(frame[38], LX_SIGMASK(SIGHUP));  /* uc_sigmask */
+	int32_t *info = (int32_t *)&frame[39];
+	CHECK(info[0] == SIGUSR1 && info[2] == LX_SI_TKILL && info[4] == 42);
+	CHECK_EQ(mm_copy_from(p->mm, fpu2, fpstate, 512), 0);
+	CHECK(!memcmp(fpu, fpu2, 512));
+	/* The handler runs with a clean FPU. */
+	plat_thread_get_fpu(t->pt, fpu2);
+	CHECK(fpu2[0] == 0x7f && fpu2[1] == 0x03);
+
+	/* The handler clobbers everything, then returns into sa_restorer,
+	 * which calls rt_sigreturn with rsp just above the return address. */
+	uint64_t sp = r->rsp + 8;
+	fill_regs(&t->regs, sp);
+	t->regs.rflags = 0x202 | 0x400; /* DF set by the handler */
+	memset(fpu2, 0xaa, sizeof fpu2);
+	plat_thread_set_fpu(t->pt, fpu2);
+	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), SYS_NORETURN);
+	CHECK(!memcmp(&t->regs, &orig, sizeof orig));
+	CHECK_EQ(t->sigmask, LX_SIGMASK(SIGHUP));
+	plat_thread_get_fpu(t->pt, fpu2);
+	CHECK(!memcmp(fpu, fpu2, 512));
+
+	/* A garbage frame: SIGSEGV, and without a handler that kills. */
+	int pid = p->pid;
+	t->regs.rsp = 0x10;
+	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), 0);
+	CHECK(!sig_deliver_pending(t));
+	CHECK(proc_by_pid(pid) == NULL);
+}
+
+TEST(test_signal_mask_rules)
+{
+	struct thread *t;
+	struct proc *p = tt_proc(&t);
+	uint64_t m = tt_mem(p, 4096);
+	uint64_t set = ~0ULL, old;
+
+	CHECK_EQ(mm_copy_to(p->mm, m, &set, 8), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 0, m, m + 8, 8, 0, 0), 0);
+	CHECK_EQ(t->sigmask, ~LX_SIG_UNBLOCKABLE);
+	CHECK_EQ(mm_copy_from(p->mm, &old, m + 8, 8), 0);
+	CHECK_EQ(old, 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 1, m, 0, 8, 0, 0), 0);
+	CHECK_EQ(t->sigmask, 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 7, m, 0, 8, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 7, 0, 0, 8, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 0, m, 0, 4, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 0, 0x10, 0, 8, 0, 0), -EFAULT);
+
+	/* Pending while blocked; rt_sigpending reports it. */
+	set = LX_SIGMASK(SIGUSR1);
+	CHECK_EQ(mm_copy_to(p->mm, m, &set, 8), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigprocmask, 0, m, 0, 8, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_kill, (uint64_t)p->pid, SIGUSR1, 0, 0, 0, 0), 0);
+	CHECK(!sig_pending_unblocked(t));
+	CHECK_EQ(tt_call(t, sys_rt_sigpending, m + 16, 8, 0, 0, 0, 0), 0);
+	CHECK_EQ(mm_copy_from(p->mm, &old, m + 16, 8), 0);
+	CHECK_EQ(old, LX_SIGMASK(SIGUSR1));
+	CHECK_EQ(tt_call(t, sys_rt_sigpending, m + 16, 9, 0, 0, 0, 0), -EINVAL);
+
+	/* rt_sigaction: flags Linux does not keep read back as 0; KILL and
+	 * STOP cannot be caught; the mask never holds them. */
+	struct sigaction_lx sa = {HANDLER, ~0ULL, RESTORER, ~0ULL}, got;
+	CHECK_EQ(mm_copy_to(p->mm, m, &sa, sizeof sa), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGUSR2, m, m + 64, 8, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGUSR2, 0, m + 64, 8, 0, 0), 0);
+	CHECK_EQ(mm_copy_from(p->mm, &got, m + 64, sizeof got), 0);
+	CHECK_EQ(got.flags, 0xdc000807ULL);
+	CHECK_EQ(got.mask, ~LX_SIG_UNBLOCKABLE);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGKILL, m, 0, 8, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGKILL, 0, m + 64, 8, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, 65, 0, m + 64, 8, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, 0, 0, m + 64, 8, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGUSR2, m, 0, 16, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGUSR2, 0x10, 0, 8, 0, 0), -EFAULT);
+
+	/* Setting SIG_IGN discards what is pending. */
+	sa.handler = LX_SIG_IGN;
+	CHECK_EQ(mm_copy_to(p->mm, m, &sa, sizeof sa), 0);
+	CHECK_EQ(tt_call(t, sys_rt_sigaction, SIGUSR1, m, 0, 8, 0, 0), 0);
+	CHECK_EQ(sig_pending_set(t), 0);
+
+	/* SA_NODEFER leaves the signal unblocked in its handler; SA_RESETHAND
+	 * puts SIG_DFL back. */
+	t->sigmask = 0;
+	uint64_t stack = tt_mem(p, 4 * 4096) + 4 * 4096 - 64;
+	t->regs.rsp = stack;
+	set_action(t, m, SIGUSR2, HANDLER, LX_SA_NODEFER | LX_SA_RESETHAND, 0);
+	sig_send_thread(t, SIGUSR2, NULL);
+	CHECK(sig_deliver_pending(t));
+	CHECK_EQ(t->sigmask, 0);
+	sig_get_action(p, SIGUSR2, &got);
+	CHECK_EQ(got.handler, LX_SIG_DFL);
+	proc_exit(p, 0);
+}
+
+TEST(test_sigaltstack_rules)
+{
+	struct thread *t;
+	struct proc *p = tt_proc(&t);
+	uint64_t m = tt_mem(p, 4096);
+	uint64_t alt = tt_mem(p, 4 * 4096);
+	struct sigaltstack_lx ss = {alt, 0, 0, 1000}, old;
+
+	t->regs.rsp = m + 2048;
+	CHECK_EQ(mm_copy_to(p->mm, m, &ss, sizeof ss), 0);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, m, 0, 0, 0, 0, 0), -ENOMEM);
+	ss.ss_flags = 5;
+	ss.ss_size = 4 * 4096;
+	CHECK_EQ(mm_copy_to(p->mm, m, &ss, sizeof ss), 0);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, m, 0, 0, 0, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, 0x10, 0, 0, 0, 0, 0), -EFAULT);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, 0, m + 64, 0, 0, 0, 0), 0);
+	CHECK_EQ(mm_copy_from(p->mm, &old, m + 64, sizeof old), 0);
+	CHECK_EQ(old.ss_flags, LX_SS_DISABLE);
+	ss.ss_flags = 0;
+	CHECK_EQ(mm_copy_to(p->mm, m, &ss, sizeof ss), 0);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, m, 0, 0, 0, 0, 0), 0);
+
+	/* A SA_ONSTACK handler runs on it, and sees SS_ONSTACK there; a
+	 * change while on it is EPERM. */
+	set_action(t, m + 128, SIGSEGV, HANDLER, LX_SA_ONSTACK | LX_SA_SIGINFO, 0);
+	sig_force_fault(t, SIGSEGV, 1, 0xdead000);
+	CHECK(sig_deliver_pending(t));
+	CHECK(t->regs.rsp > alt && t->regs.rsp < alt + 4 * 4096);
+	CHECK_EQ(t->regs.rdi, SIGSEGV);
+	int32_t info[8];
+	uint64_t addr;
+	CHECK_EQ(mm_copy_from(p->mm, info, t->regs.rsi, sizeof info), 0);
+	CHECK_EQ(info[0], SIGSEGV);
+	CHECK_EQ(info[2], 1); /* SEGV_MAPERR */
+	memcpy(&addr, &info[4], 8);
+	CHECK_EQ(addr, 0xdead000);
+	uint64_t sc[32];
+	CHECK_EQ(mm_copy_from(p->mm, sc, t->regs.rdx + 40, sizeof sc), 0);
+	CHECK_EQ(sc[20], 14);        /* trapno: page fault */
+	CHECK_EQ(sc[22], 0xdead000); /* cr2 */
+	CHECK_EQ(tt_call(t, sys_sigaltstack, 0, m + 64, 0, 0, 0, 0), 0);
+	CHECK_EQ(mm_copy_from(p->mm, &old, m + 64, sizeof old), 0);
+	CHECK_EQ(old.ss_flags, LX_SS_ONSTACK);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, m, 0, 0, 0, 0, 0), -EPERM);
+
+	/* A nested SIGSEGV on the same stack goes below the first frame. */
+	uint64_t first = t->regs.rsp;
+	t->sigmask = 0;
+	sig_force_fault(t, SIGSEGV, 2, 0xbeef000);
+	CHECK(sig_deliver_pending(t));
+	CHECK(t->regs.rsp < first && t->regs.rsp > alt);
+	proc_exit(p, 0);
+}
+
+TEST(test_sigaltstack_autodisarm)
+{
+	struct thread *t;
+	struct proc *p = tt_proc(&t);
+	uint64_t m = tt_mem(p, 4 * 4096);
+	uint64_t alt = tt_mem(p, 4 * 4096);
+	struct sigaltstack_lx ss = {alt, (int32_t)LX_SS_AUTODISARM, 0, 4 * 4096}, old;
+
+	t->regs.rsp = m + 4 * 4096 - 64;
+	CHECK_EQ(mm_copy_to(p->mm, m, &ss, sizeof ss), 0);
+	CHECK_EQ(tt_call(t, sys_sigaltstack, m, 0, 0, 0, 0, 0), 0);
+	set_action(t, m + 128, SIGUSR1, HANDLER, LX_SA_ONSTACK, 0);
+	sig_send_thread(t, SIGUSR1, NULL);
+	CHECK(sig_deliver_pending(t));
+	CHECK(t->regs.rsp > alt && t->regs.rsp < alt + 4 * 4096);
+	/* Disarmed inside the handler; the frame keeps what to restore. */
+	CHECK_EQ(tt_call(t, sys_sigaltstack, 0, m + 64, 0, 0, 0, 0), 0);
+	CHECK_EQ(mm_copy_from(p->mm, &old, m + 64, sizeof old), 0);
+	CHECK_EQ(old.ss_flags, LX_SS_DISABLE);
+	t->regs.rsp += 8;
+	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), SYS_NORETURN);
+	CHECK_EQ(t->altstack.ss_sp, alt);
+	CHECK_EQ(t->altstack.ss_size, 4 * 4096);
+	proc_exit(p, 0);
+}
+
+TEST(test_signal_default_actions)
+{
+	struct thread *t;
+	struct proc *p = tt_proc(&t);
+	int pid = p->pid;
+
+	sig_send_proc(p, SIGCHLD, NULL); /* ignored by default: dropped */
+	CHECK_EQ(sig_pending_set(t), 0);
+	sig_send_proc(p, SIGTSTP, NULL); /* stop: ignored for now */
+	CHECK(sig_deliver_pending(t));
+	sig_send_proc(p, SIGTERM, NULL);
+	CHECK(sig_pending_unblocked(t));
+	CHECK(!sig_deliver_pending(t));
+	CHECK(proc_by_pid(pid) == NULL);
+
+	/* A fault with a core action; the core bit only with RLIMIT_CORE. */
+	p = tt_proc(&t);
+	pid = p->pid;
+	sig_force_fault(t, SIGSEGV, 1, 0);
+	CHECK(!sig_deliver_pending(t));
+	CHECK(proc_by_pid(pid) == NULL);
+
+	/* A blocked fault cannot be survived even with a handler. */
+	p = tt_proc(&t);
+	uint64_t m = tt_mem(p, 4096);
+	set_action(t, m, SIGILL, HANDLER, 0, 0);
+	t->sigmask = LX_SIGMASK(SIGILL);
+	sig_force_fault(t, SIGILL, 2, 0);
+	CHECK_EQ(t->sigmask, 0);
+	CHECK(!sig_deliver_pending(t));
+
+	/* A handler whose frame cannot be written: SIGSEGV kills. */
+	p = tt_proc(&t);
+	m = tt_mem(p, 4096);
+	set_action(t, m, SIGUSR1, HANDLER, 0, 0);
+	set_action(t, m, SIGSEGV, HANDLER, 0, 0);
+	t->regs.rsp = 0x2000;
+	sig_send_thread(t, SIGUSR1, NULL);
+	CHECK(!sig_deliver_pending(t));
+}
+
+TEST(test_signal_sigkill_through_the_loop)
+{
+	struct thread *t0, *t1;
+	struct proc *p = tt_proc(&t0);
+	CHECK_EQ(thread_create(p, &t1), 0);
+	uint64_t m = tt_mem(p, 4096);
+	tt_syscall(t1, 202, m, 128, 0, 0, 0, 0); /* a parked thread goes too */
+	tt_syscall(t0, 62 /* kill */, (uint64_t)p->pid, SIGKILL, 0, 0, 0, 0);
+	int pid = p->pid;
+	tt_run();
+	CHECK(proc_by_pid(pid) == NULL);
+}
+
+TEST(test_signal_interrupts_parked_call)
+{
+	struct thread *t0, *t1;
+	struct proc *p = tt_proc(&t0);
+	CHECK_EQ(thread_create(p, &t1), 0);
+	t1->state = TS_RUNNING;
+	uint64_t m = tt_mem(p, 8 * 4096);
+	struct arch_regs r = *fake_thread_regs(t1->pt);
+	r.rsp = m + 8 * 4096 - 64;
+	fake_set_thread_regs(t1->pt, &r);
+	set_action(t0, m, SIGUSR1, HANDLER, 0, 0);
+
+	tt_syscall(t1, 202, m + 4096, 128, 0, 0, 0, 0); /* futex wait */
+	tt_run();
+	CHECK_EQ(t1->state, TS_PARKED);
+	/* Blocked by t1: stays pending, t1 sleeps on. */
+	t1->sigmask = LX_SIGMASK(SIGUSR1);
+	tt_syscall(t0, 234 /* tgkill */, (uint64_t)p->pid, (uint64_t)t1->tid, SIGUSR1, 0, 0, 0);
+	tt_run();
+	CHECK_EQ(tt_ret(t0), 0);
+	CHECK_EQ(t1->state, TS_PARKED);
+	/* A process-directed one goes to t0, which does not block it. */
+	t0->sigmask = 0;
+	CHECK_EQ(tt_call(t0, sys_kill, (uint64_t)p->pid, SIGUSR2, 0, 0, 0, 0), 0);
+	CHECK(t0->proc->sigpending & LX_SIGMASK(SIGUSR2));
+	p->sigpending = 0;
+	/* Unblocked: EINTR, and the handler frame is built on return. */
+	t1->sigmask = 0;
+	sig_send_thread(t1, SIGUSR1, NULL); /* already pending: no-op */
+	thread_wake(t1, WAKE_SIGNAL);
+	tt_run();
+	CHECK_EQ(t1->state, TS_RUNNING);
+	const struct arch_regs *fr = fake_thread_regs(t1->pt);
+	CHECK_EQ(fr->rip, HANDLER);
+	uint64_t sc_rax;
+	CHECK_EQ(mm_copy_from(p->mm, &sc_rax, fr->rdx + 40 + 13 * 8, 8), 0);
+	CHECK_EQ((int64_t)sc_rax, -EINTR);
+	proc_exit(p, 0);
+}
+
+TEST(test_kill_checks)
+{
+	struct thread *t;
+	struct proc *p = tt_proc(&t);
+	CHECK_EQ(tt_call(t, sys_kill, (uint64_t)p->pid, 65, 0, 0, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_kill, 99999999, 65, 0, 0, 0, 0), -ESRCH);
+	CHECK_EQ(tt_call(t, sys_kill, (uint64_t)p->pid, 0, 0, 0, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_kill, 0, 0, 0, 0, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_kill, (uint64_t)-1, 0, 0, 0, 0, 0), -ESRCH);
+	CHECK_EQ(tt_call(t, sys_kill, (uint64_t)-12345, 0, 0, 0, 0, 0), -ESRCH);
+	CHECK_EQ(tt_call(t, sys_tkill, 0, 0, 0, 0, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_tkill, (uint64_t)t->tid, 0, 0, 0, 0, 0), 0);
+	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid, 99999999, 99, 0, 0, 0), -ESRCH);
+	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid + 1, (uint64_t)t->tid, 0, 0, 0, 0), -ESRCH);
+	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid, (uint64_t)t->tid, 99, 0, 0, 0), -EINVAL);
+	CHECK_EQ(tt_call(t, sys_tgkill, 0, (uint64_t)t->tid, 1, 0, 0, 0), -EINVAL);
+	CHECK_EQ(sig_pending_set(t), 0);
+	proc_exit(p, 0);
+}

@@ -126,6 +126,10 @@ struct thread {
 	/* syscall in progress (for re-dispatch after a park) */
 	struct sysargs cur;
 	enum wake_reason wake;
+	/* Set by a handler before it parks when it wants to be re-entered on
+	 * WAKE_SIGNAL too (nanosleep writes back the time left); otherwise a
+	 * signal makes the call return -EINTR without re-entering it. */
+	bool sees_signal_wake;
 	uint64_t park_deadline;        /* 0: none */
 	struct list_head waiters;      /* struct waiter entries while parked */
 	struct list_head timer_link;   /* in the timer list while it has one */

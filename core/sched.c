@@ -187,7 +187,7 @@ static void run_syscall(struct thread *t)
 
 	if (core_cfg.trace)
 		trace_enter(t, e, &tc);
-	if (t->wake == WAKE_SIGNAL)
+	if (t->wake == WAKE_SIGNAL && !t->sees_signal_wake)
 		r = -EINTR; /* SA_RESTART is a later issue: always EINTR */
 	else if (e)
 		r = e->handler(t, &t->cur);
@@ -205,6 +205,7 @@ static void run_syscall(struct thread *t)
 		return; /* t is freed */
 	drop_waiters(t);
 	t->wake = WAKE_NONE;
+	t->sees_signal_wake = false;
 	if (r != SYS_NORETURN)
 		arch_sys_set_ret(&t->regs, r);
 	return_to_client(t);
@@ -216,6 +217,7 @@ static void on_syscall(struct thread *t)
 	for (int i = 0; i < 6; i++)
 		t->cur.a[i] = arch_sys_arg(&t->regs, i);
 	t->wake = WAKE_NONE;
+	t->sees_signal_wake = false;
 	run_syscall(t);
 }
 
@@ -320,7 +322,11 @@ void sched_proc_exited(struct proc *p)
 	}
 }
 
-void sched_set_first(struct proc *p) { first_pid = p->pid; }
+void sched_set_first(struct proc *p)
+{
+	first_pid = p->pid;
+	first_exited = false;
+}
 
 int core_run(void)
 {

@@ -141,12 +141,23 @@ static uint64_t ts_ns(const struct timespec_lx *ts)
 }
 
 /* Park until t->sys.deadline (monotonic), or answer at once if it passed.
- * Also the re-dispatch path: a timeout means done, any other wake-up that
- * reaches us is spurious and the sleep goes on. */
-static long sleep_until(struct thread *t)
+ * Also the re-dispatch path: a timeout means done, a signal means EINTR
+ * with the time left written to rem (0: not wanted), any other wake-up is
+ * spurious and the sleep goes on. */
+static long sleep_until(struct thread *t, uint64_t rem)
 {
-	if (t->wake == WAKE_TIMEOUT || now_ns() >= t->sys.deadline)
+	uint64_t now = now_ns();
+	if (t->wake == WAKE_TIMEOUT || now >= t->sys.deadline)
 		return 0;
+	if (t->wake == WAKE_SIGNAL) {
+		uint64_t left = t->sys.deadline - now;
+		struct timespec_lx ts = {(int64_t)(left / NSEC_PER_SEC),
+		                         (int64_t)(left % NSEC_PER_SEC)};
+		if (rem && copy_to_user(t, rem, &ts, sizeof ts) < 0)
+			return -EFAULT;
+		return -EINTR;
+	}
+	t->sees_signal_wake = true;
 	return thread_park(t, t->sys.deadline);
 }
 
@@ -156,13 +167,13 @@ long sys_nanosleep(struct thread *t, const struct sysargs *a)
 	int r;
 
 	if (t->wake != WAKE_NONE)
-		return sleep_until(t);
+		return sleep_until(t, a->a[1]);
 	r = read_request(t, a->a[0], &req);
 	if (r < 0)
 		return r;
 	uint64_t d = add_sat(now_ns(), ts_ns(&req));
 	t->sys.deadline = d ? d : 1;
-	return sleep_until(t);
+	return sleep_until(t, a->a[1]);
 }
 
 long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
@@ -172,8 +183,10 @@ long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
 	struct timespec_lx req;
 	int r;
 
+	/* An absolute sleep has nothing to write back when interrupted. */
+	uint64_t rem = (flags & TIMER_ABSTIME) ? 0 : a->a[3];
 	if (t->wake != WAKE_NONE)
-		return sleep_until(t);
+		return sleep_until(t, rem);
 	switch (clk) {
 	case CLOCK_REALTIME:
 	case CLOCK_TAI:
@@ -206,5 +219,5 @@ long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
 		d = target <= rt ? now : add_sat(now, target - rt);
 	}
 	t->sys.deadline = d ? d : 1;
-	return sleep_until(t);
+	return sleep_until(t, rem);
 }

@@ -249,6 +249,12 @@ void pr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 		}                                                              \
 	} while (0)
 
+/* ---- What the guest is told it runs on (uname, /proc) ----------------------- */
+#define UTS_SYSNAME "Linux"
+#define UTS_NODENAME "persona"
+#define UTS_RELEASE "6.1.0-persona"
+#define UTS_VERSION "#1 SMP persona"
+
 /* ---- Global configuration ------------------------------------------------- */
 struct core_config {
 	bool trace;

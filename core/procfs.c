@@ -17,8 +17,8 @@
 #include "mm.h"
 
 /* What uname() should agree with. */
-#define PROC_OSRELEASE "6.1.0-persona"
-#define PROC_HOSTNAME "persona"
+#define PROC_OSRELEASE UTS_RELEASE
+#define PROC_HOSTNAME UTS_NODENAME
 
 enum pkind {
 	P_ROOT, P_SELF, P_THREAD_SELF, P_MOUNTS_LINK, P_CPUINFO, P_MEMINFO, P_UPTIME, P_VERSION,
@@ -523,7 +523,7 @@ static int proc_generate(struct inode *ino, struct thread *t, char **buf, size_t
 		break;
 	}
 	case P_VERSION:
-		sb_printf(&sb, "Linux version " PROC_OSRELEASE " (persona) #1 SMP\n");
+		sb_printf(&sb, "Linux version " PROC_OSRELEASE " (persona) " UTS_VERSION "\n");
 		break;
 	case P_LOADAVG:
 		sb_printf(&sb, "0.00 0.00 0.00 1/1 %d\n", t->proc->pid);

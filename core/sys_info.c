@@ -82,9 +82,9 @@ long sys_uname(struct thread *t, const struct sysargs *a)
 	struct utsname_lx u;
 	memset(&u, 0, sizeof u);
 	strcpy(u.sysname, "Linux");
-	strcpy(u.nodename, "persona");
-	strcpy(u.release, "6.1.0-persona");
-	strcpy(u.version, "#1 SMP persona");
+	strcpy(u.nodename, UTS_NODENAME);
+	strcpy(u.release, UTS_RELEASE);
+	strcpy(u.version, UTS_VERSION);
 	strcpy(u.machine, ARCH_NAME);
 	strcpy(u.domainname, "(none)");
 	return copy_to_user(t, a->a[0], &u, sizeof u);

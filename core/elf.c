@@ -10,6 +10,7 @@
 
 #include "cpu.h"
 #include "mm_impl.h"
+#include "sigframe.h"
 #include "vfs.h"
 
 /* The ELF-64 structures we read (own definitions: the core does not
@@ -47,9 +48,8 @@ enum {
 	AT_EXECFN = 31, AT_MINSIGSTKSZ = 51,
 };
 
-/* Where Linux puts an ET_DYN program on x86_64 without randomization
- * (ELF_ET_DYN_BASE, page aligned). */
-#define ET_DYN_BASE 0x555555554000ULL
+/* Where Linux puts an ET_DYN program without randomization. */
+#define ET_DYN_BASE ARCH_ET_DYN_BASE
 #define STACK_SIZE (8ULL << 20) /* RLIMIT_STACK's default */
 /* Linux's limit on argument and environment strings: a quarter of the
  * stack limit. */
@@ -348,6 +348,13 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn,
 		*why = "could not create the stack";
 		goto out;
 	}
+	/* Where Linux maps the vDSO: the arch's sigreturn trampoline, if it
+	 * needs one. */
+	r = sigframe_exec_setup(p);
+	if (r < 0) {
+		*why = "could not map the signal trampoline";
+		goto out;
+	}
 	uint64_t entry = bias + eh.entry;
 	/* Linux's order (create_elf_tables, with ARCH_DLINFO first);
 	 * pointer values of PLATFORM, RANDOM and EXECFN are filled in by
@@ -371,7 +378,9 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn,
 		AT_RANDOM, 0,
 		AT_HWCAP2, arch_hwcap2(),
 		AT_EXECFN, 0,
+#if ARCH_HAS_AT_PLATFORM
 		AT_PLATFORM, 0,
+#endif
 		AT_NULL, 0,
 	};
 	sp = build_stack(p, top, execfn ? execfn : "", argv, envp, aux,

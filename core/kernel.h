@@ -190,6 +190,7 @@ struct proc {
 	bool no_new_privs;
 	uint32_t personality;
 	uint32_t membarrier_registered;
+	uint64_t sigtramp; /* arch: sigreturn trampoline set at exec (riscv64), or 0 */
 };
 
 /* Registry (task.c) */

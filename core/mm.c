@@ -18,7 +18,8 @@
 #include "vfs.h"
 
 #define MMAP_GAP (128ULL << 20)
-#define LOW_2G_BASE 0x40000000ULL /* MAP_32BIT window, as on Linux x86_64 */
+#define LOW_2G_BASE 0x40000000ULL /* MAP_32BIT window, as on Linux x86_64 (the
+                                   * flag is 0, never set, elsewhere) */
 #define LOW_2G_TOP 0x80000000ULL
 
 struct mm *mm_create(struct plat_as *as)

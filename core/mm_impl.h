@@ -18,7 +18,7 @@
 #define LX_MAP_TYPE 0x0f
 #define LX_MAP_FIXED 0x10
 #define LX_MAP_ANONYMOUS 0x20
-#define LX_MAP_32BIT 0x40
+#define LX_MAP_32BIT ARCH_MAP_32BIT /* x86_64 only: 0 elsewhere */
 #define LX_MAP_GROWSDOWN 0x0100
 #define LX_MAP_DENYWRITE 0x0800
 #define LX_MAP_EXECUTABLE 0x1000

@@ -9,10 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 
+#include "cpu.h"
 #include "file.h"
 #include "mm.h"
 
@@ -405,45 +403,15 @@ static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *sb, con
 	}
 }
 
-static void cpu_brand(char *out, size_t size)
-{
-	snprintf(out, size, "Persona virtual CPU");
-#if defined(__x86_64__)
-	unsigned r[12];
-	if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004) {
-		for (unsigned i = 0; i < 3; i++)
-			__get_cpuid(0x80000002 + i, &r[i * 4], &r[i * 4 + 1], &r[i * 4 + 2],
-			            &r[i * 4 + 3]);
-		char s[49];
-		memcpy(s, r, 48);
-		s[48] = 0;
-		char *b = s;
-		while (*b == ' ')
-			b++;
-		if (*b)
-			snprintf(out, size, "%s", b);
-	}
-#endif
-}
-
+/* Each processor's paragraph comes from the arch layer (the format
+ * differs between x86_64 and riscv64). */
 static void gen_cpuinfo(struct sbuf *sb)
 {
-	char brand[64];
+	char para[1024];
 	unsigned n = plat_ncpus();
-	cpu_brand(brand, sizeof brand);
 	for (unsigned i = 0; i < (n ? n : 1); i++) {
-		sb_printf(sb,
-		          "processor\t: %u\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n"
-		          "model\t\t: 0\nmodel name\t: %s\nstepping\t: 0\ncpu MHz\t\t: 2000.000\n"
-		          "cache size\t: 4096 KB\nphysical id\t: 0\nsiblings\t: %u\n"
-		          "core id\t\t: %u\ncpu cores\t: %u\napicid\t\t: %u\nfpu\t\t: yes\n"
-		          "fpu_exception\t: yes\ncpuid level\t: 13\nwp\t\t: yes\n"
-		          "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov "
-		          "pat pse36 clflush mmx fxsr sse sse2 ht syscall nx lm pni ssse3 cx16 "
-		          "sse4_1 sse4_2 popcnt\n"
-		          "bogomips\t: 4000.00\nclflush size\t: 64\ncache_alignment\t: 64\n"
-		          "address sizes\t: 46 bits physical, 48 bits virtual\npower management:\n\n",
-		          i, brand, n, i, n, i);
+		arch_cpuinfo(para, sizeof para, i, n);
+		sb_printf(sb, "%s", para);
 	}
 }
 

@@ -89,7 +89,7 @@ long sys_sigaltstack(struct thread *t, const struct sysargs *a)
 {
 	uint64_t uss = a->a[0], uoss = a->a[1];
 	struct sigaltstack_lx ss, old;
-	uint64_t sp = t->regs.rsp;
+	uint64_t sp = arch_sp(&t->regs);
 
 	if (uss && copy_from_user(t, &ss, uss, sizeof ss) < 0)
 		return -EFAULT;
@@ -217,6 +217,6 @@ long sys_rt_sigreturn(struct thread *t, const struct sysargs *a)
 	}
 	sig_set_mask(t, mask);
 	/* Linux ignores every error of this but EFAULT (none here). */
-	(void)sig_altstack_set(t, &ss, t->regs.rsp);
+	(void)sig_altstack_set(t, &ss, arch_sp(&t->regs));
 	return SYS_NORETURN;
 }

@@ -1,8 +1,8 @@
 /*
  * Thread system calls: clone and clone3 (threads), exit, exit_group,
- * set_tid_address, the robust-list calls, arch_prctl, and the scheduler
+ * set_tid_address, the robust-list calls, and the scheduler
  * queries (affinity, policy, priority, getcpu, sched_yield), membarrier
- * and personality.
+ * and personality.  arch_prctl lives in core/arch/x86_64/sys_arch.c.
  */
 #include <string.h>
 
@@ -43,8 +43,8 @@
 	 CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
 	 CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_IO)
 
-/* The first address x86_64 user space cannot have (TASK_SIZE_MAX). */
-#define TASK_SIZE_MAX 0x7ffffffff000ULL
+/* The first address user space cannot have (the arch's TASK_SIZE_MAX). */
+#define TASK_SIZE_MAX ARCH_TASK_SIZE_MAX
 
 struct clone_req {
 	uint64_t flags;
@@ -84,18 +84,18 @@ static long do_clone(struct thread *t, const struct clone_req *c)
 		             (unsigned long long)f);
 		return -ENOSYS;
 	}
-	if ((f & CLONE_SETTLS) && c->tls >= TASK_SIZE_MAX)
-		return -EPERM;
+	if ((f & CLONE_SETTLS) && (r = arch_check_tls(c->tls)) < 0)
+		return r;
 
 	r = thread_create(t->proc, &nt);
 	if (r < 0)
 		return r;
 	nt->regs = t->regs;
-	nt->regs.rax = 0;
+	arch_sys_set_ret(&nt->regs, 0);
 	if (c->sp)
-		nt->regs.rsp = c->sp;
+		arch_set_sp(&nt->regs, c->sp);
 	if (f & CLONE_SETTLS)
-		nt->regs.fs_base = c->tls;
+		arch_set_tls(&nt->regs, c->tls);
 	nt->sigmask = t->sigmask;
 	memcpy(nt->comm, t->comm, sizeof nt->comm);
 	if (f & CLONE_CHILD_CLEARTID)
@@ -111,7 +111,8 @@ static long do_clone(struct thread *t, const struct clone_req *c)
 
 long sys_clone(struct thread *t, const struct sysargs *a)
 {
-	/* x86_64 order: flags, stack, parent_tid, child_tid, tls.  Linux
+	/* x86_64 and riscv64 order: flags, stack, parent_tid, child_tid,
+	 * tls (neither has CLONE_BACKWARDS*).  Linux
 	 * takes the low 32 bits of flags; the low byte is the exit signal,
 	 * which means nothing for a thread. */
 	struct clone_req c = {
@@ -238,43 +239,6 @@ long sys_get_robust_list(struct thread *t, const struct sysargs *a)
 }
 
 long sys_gettid(struct thread *t, const struct sysargs *a) { return t->tid; }
-
-#define ARCH_SET_GS 0x1001
-#define ARCH_SET_FS 0x1002
-#define ARCH_GET_FS 0x1003
-#define ARCH_GET_GS 0x1004
-#define ARCH_GET_CPUID 0x1011
-#define ARCH_SET_CPUID 0x1012
-
-long sys_arch_prctl(struct thread *t, const struct sysargs *a)
-{
-	int code = (int)a->a[0];
-	uint64_t arg = a->a[1];
-
-	switch (code) {
-	case ARCH_SET_FS:
-	case ARCH_SET_GS:
-		if (arg >= TASK_SIZE_MAX)
-			return -EPERM;
-		if (code == ARCH_SET_FS)
-			t->regs.fs_base = arg;
-		else
-			t->regs.gs_base = arg;
-		return 0;
-	case ARCH_GET_FS:
-		return copy_to_user(t, arg, &t->regs.fs_base, sizeof t->regs.fs_base);
-	case ARCH_GET_GS:
-		return copy_to_user(t, arg, &t->regs.gs_base, sizeof t->regs.gs_base);
-	case ARCH_GET_CPUID:
-		return 1; /* CPUID is not faulting */
-	case ARCH_SET_CPUID:
-		/* Making CPUID fault needs hardware support Linux often lacks
-		 * too; it then answers ENODEV. */
-		return -ENODEV;
-	default:
-		return -EINVAL;
-	}
-}
 
 /* ---- Scheduler queries ---------------------------------------------------------- */
 /* A thread or process named by a pid argument: 0 is the caller. */

@@ -11,6 +11,7 @@
 #include "fake.h"
 #include "mm.h"
 #include "persona.h"
+#include "sigframe.h"
 #include "syscall.h"
 #include "task.h"
 #include "unit.h"
@@ -25,11 +26,13 @@ int64_t tt_ret(struct thread *t);
 long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2,
              uint64_t a3, uint64_t a4, uint64_t a5);
 
-#define NR_NANOSLEEP 35
-#define NR_EXIT 60
-#define NR_FUTEX 202
-#define NR_CLONE 56
-#define NR_CLOCK_NANOSLEEP 230
+/* Call numbers on the architecture under test (x86_64, riscv64). */
+#define NR_NANOSLEEP ARCH_SYS_NR(35, 101)
+#define NR_EXIT ARCH_SYS_NR(60, 93)
+#define NR_FUTEX ARCH_SYS_NR(202, 98)
+#define NR_CLONE ARCH_SYS_NR(56, 220)
+#define NR_CLOCK_NANOSLEEP ARCH_SYS_NR(230, 115)
+#define NR_EXIT_GROUP ARCH_SYS_NR(231, 94)
 #define ANON_PRIVATE 0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */
 #define SEC 1000000000ULL
 
@@ -43,6 +46,7 @@ struct proc *tt_proc(struct thread **t0)
 	p->mm = mm_create(p->as);
 	p->sighand = sighand_create();
 	CHECK(p->mm && p->sighand);
+	CHECK_EQ(sigframe_exec_setup(p), 0); /* what exec does (riscv64: trampoline) */
 	CHECK_EQ(thread_create(p, t0), 0);
 	(*t0)->state = TS_RUNNING;
 	return p;
@@ -59,6 +63,7 @@ void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_
                 uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	struct arch_regs r = *fake_thread_regs(t->pt);
+#if defined(__x86_64__)
 	r.rax = nr;
 	r.rdi = a0;
 	r.rsi = a1;
@@ -66,6 +71,15 @@ void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_
 	r.r10 = a3;
 	r.r8 = a4;
 	r.r9 = a5;
+#else /* riscv64 */
+	r.a7 = nr;
+	r.a0 = a0;
+	r.a1 = a1;
+	r.a2 = a2;
+	r.a3 = a3;
+	r.a4 = a4;
+	r.a5 = a5;
+#endif
 	fake_set_thread_regs(t->pt, &r);
 	struct plat_event ev = {.kind = EV_SYSCALL, .th = t->pt, .owner = t};
 	fake_push_event(&ev);
@@ -74,7 +88,14 @@ void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_
 /* Serve events until the fake has none left. */
 void tt_run(void) { CHECK_EQ(core_run(), -EDEADLK); }
 
-int64_t tt_ret(struct thread *t) { return (int64_t)fake_thread_regs(t->pt)->rax; }
+int64_t tt_ret(struct thread *t)
+{
+#if defined(__x86_64__)
+	return (int64_t)fake_thread_regs(t->pt)->rax;
+#else
+	return (int64_t)fake_thread_regs(t->pt)->a0;
+#endif
+}
 
 /* Call a handler directly, outside the loop (for calls that never park). */
 long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -346,9 +367,13 @@ TEST(test_clone_thread_and_join)
 	uint64_t ptid = m, ctid = m + 4, stack = m + 3 * 4096;
 
 	struct arch_regs r = {0};
-	r.rip = 0x401000;
+	arch_set_ip(&r, 0x401000);
+#if defined(__x86_64__)
 	r.rbx = 0x1234;
-	r.fs_base = 0x5000;
+#else
+	r.s1 = 0x1234;
+#endif
+	arch_set_tls(&r, 0x5000);
 	fake_set_thread_regs(t0->pt, &r);
 	t0->sigmask = 1ULL << 9;
 	tt_syscall(t0, NR_CLONE, GLIBC_CLONE_FLAGS, stack, ptid, ctid, 0x7000, 0);
@@ -364,11 +389,16 @@ TEST(test_clone_thread_and_join)
 	CHECK_EQ(peek32(p, ptid), tid);
 	CHECK_EQ(c->state, TS_RUNNING);
 	const struct arch_regs *cr = fake_thread_regs(c->pt);
-	CHECK_EQ(cr->rax, 0);
-	CHECK_EQ(cr->rsp, stack);
+	CHECK_EQ(tt_ret(c), 0);
+	CHECK_EQ(arch_sp(cr), stack);
+	CHECK_EQ(arch_ip(cr), 0x401000 + 0);
+#if defined(__x86_64__)
 	CHECK_EQ(cr->fs_base, 0x7000);
-	CHECK_EQ(cr->rip, 0x401000 + 0);
 	CHECK_EQ(cr->rbx, 0x1234);
+#else
+	CHECK_EQ(cr->tp, 0x7000);
+	CHECK_EQ(cr->s1, 0x1234);
+#endif
 	CHECK_EQ(c->sigmask, 1ULL << 9);
 	CHECK_EQ(c->clear_child_tid, ctid);
 
@@ -395,7 +425,9 @@ TEST(test_clone_flags_checked)
 	CHECK_EQ(tt_call(t0, sys_clone, 0x10800, 0, 0, 0, 0, 0), -EINVAL);     /* no VM */
 	CHECK_EQ(tt_call(t0, sys_clone, 17, 0, 0, 0, 0, 0), -ENOSYS);         /* fork */
 	CHECK_EQ(tt_call(t0, sys_clone, 0x4111, 0, 0, 0, 0, 0), -ENOSYS);     /* vfork-like */
+#if defined(__x86_64__) /* riscv64 takes any tp */
 	CHECK_EQ(tt_call(t0, sys_clone, GLIBC_CLONE_FLAGS, 0, 0, 0, 1ULL << 47, 0), -EPERM);
+#endif
 	uint64_t m = tt_mem(p, 4096);
 	uint64_t ca[11] = {0};
 	CHECK_EQ(mm_copy_to(p->mm, m, ca, sizeof ca), 0);
@@ -414,7 +446,7 @@ TEST(test_clone_flags_checked)
 	long tid = tt_call(t0, sys_clone3, m, 88, 0, 0, 0, 0);
 	CHECK(tid > 0);
 	struct thread *c = thread_by_tid((int)tid);
-	CHECK(c && fake_thread_regs(c->pt)->rsp == m + 2048);
+	CHECK(c && arch_sp(fake_thread_regs(c->pt)) == m + 2048);
 	CHECK_EQ(tt_call(t0, sys_clone3, 0x10, 88, 0, 0, 0, 0), -EFAULT);
 	proc_exit(p, 0);
 }
@@ -433,7 +465,7 @@ TEST(test_exit_group_releases_parked_threads)
 	tt_run();
 	CHECK(t1->state == TS_PARKED && t2->state == TS_PARKED);
 	int pid = p->pid;
-	tt_syscall(t0, 231 /* exit_group */, 0x1ff, 0, 0, 0, 0, 0);
+	tt_syscall(t0, NR_EXIT_GROUP, 0x1ff, 0, 0, 0, 0, 0);
 	tt_run();
 	CHECK(proc_by_pid(pid) == NULL);
 	CHECK(list_empty(&all_threads) || thread_by_tid(pid) == NULL);
@@ -498,6 +530,7 @@ TEST(test_thread_misc_calls)
 	CHECK_EQ(tt_call(t0, sys_set_tid_address, m, 0, 0, 0, 0, 0), t0->tid);
 	CHECK_EQ(t0->clear_child_tid, m);
 	CHECK_EQ(tt_call(t0, sys_gettid, 0, 0, 0, 0, 0, 0), t0->tid);
+#if defined(__x86_64__) /* arch_prctl exists only there */
 	CHECK_EQ(tt_call(t0, sys_arch_prctl, 0x1002, 0x12345000, 0, 0, 0, 0), 0);
 	CHECK_EQ(t0->regs.fs_base, 0x12345000);
 	CHECK_EQ(tt_call(t0, sys_arch_prctl, 0x1003, m, 0, 0, 0, 0), 0);
@@ -507,6 +540,7 @@ TEST(test_thread_misc_calls)
 	CHECK_EQ(tt_call(t0, sys_arch_prctl, 0x1002, 0x800000000000ULL, 0, 0, 0, 0), -EPERM);
 	CHECK_EQ(tt_call(t0, sys_arch_prctl, 0x1003, 0x10, 0, 0, 0, 0), -EFAULT);
 	CHECK_EQ(tt_call(t0, sys_arch_prctl, 0x9999, 0, 0, 0, 0, 0), -EINVAL);
+#endif
 	CHECK_EQ(tt_call(t0, sys_sched_getaffinity, 0, 1024, m, 0, 0, 0), 8);
 	CHECK_EQ(tt_call(t0, sys_sched_getaffinity, 0, 12, m, 0, 0, 0), -EINVAL);
 	CHECK_EQ(tt_call(t0, sys_sched_getaffinity, 99999, 8, m, 0, 0, 0), -ESRCH);
@@ -637,7 +671,7 @@ TEST(test_info_identity_and_limits)
 	CHECK_EQ(tt_call(t0, sys_uname, m, 0, 0, 0, 0, 0), 0);
 	CHECK_EQ(mm_copy_from(p->mm, u, m, sizeof u), 0);
 	CHECK(!strcmp(u, "Linux") && !strcmp(u + 65, "persona") &&
-	      !strcmp(u + 130, "6.1.0-persona") && !strcmp(u + 260, "x86_64") &&
+	      !strcmp(u + 130, "6.1.0-persona") && !strcmp(u + 260, ARCH_NAME) &&
 	      !strcmp(u + 325, "(none)"));
 
 	CHECK_EQ(tt_call(t0, sys_getrandom, m, 100, 0, 0, 0, 0), 100);
@@ -684,4 +718,34 @@ TEST(test_info_identity_and_limits)
 	CHECK_EQ(tt_call(t0, sys_getrusage, 5, m, 0, 0, 0, 0), -EINVAL);
 	CHECK_EQ(tt_call(t0, sys_getrusage, 0, m, 0, 0, 0, 0), 0);
 	proc_exit(p, 0);
+}
+
+/* The table holds exactly the rows numbered on this architecture, at
+ * their numbers; x86_64-only calls (open, arch_prctl) have no slot on
+ * riscv64. */
+TEST(test_syscall_table_for_arch)
+{
+	const struct sys_entry *e = sys_lookup(NR_FUTEX);
+	CHECK(e && !strcmp(e->name, "futex") && e->handler == sys_futex);
+	e = sys_lookup(NR_CLONE);
+	CHECK(e && !strcmp(e->name, "clone") && e->handler == sys_clone);
+	CHECK(sys_lookup(100000) == NULL);
+	unsigned rows = 0, want = 0;
+	bool open_seen = false, arch_prctl_seen = false;
+	for (unsigned nr = 0; nr < sys_table_len; nr++) {
+		e = sys_lookup(nr);
+		if (!e)
+			continue;
+		rows++;
+		CHECK_EQ(ARCH_SYS_NR(e->nr_x86_64, e->nr_riscv64), nr);
+		CHECK(e->handler != NULL);
+		open_seen |= !strcmp(e->name, "open");
+		arch_prctl_seen |= !strcmp(e->name, "arch_prctl");
+	}
+#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note) want += ARCH_SYS_NR(x86, rv) >= 0;
+#include "syscalls.def"
+#undef SC
+	CHECK_EQ(rows, want);
+	CHECK_EQ(open_seen, ARCH_SYS_NR(true, false));
+	CHECK_EQ(arch_prctl_seen, ARCH_SYS_NR(true, false));
 }

@@ -1,10 +1,11 @@
 /*
- * What the ELF loader tells a program about the CPU (auxv).  A riscv64
- * sibling provides the same names.
+ * What the ELF loader (auxv) and /proc/cpuinfo tell a program about the
+ * CPU.  core/arch/riscv64/cpu.h has the same names.
  */
 #ifndef PERSONA_CPU_H
 #define PERSONA_CPU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* AT_HWCAP: on x86_64, CPUID leaf 1 EDX, as Linux reports it. */
@@ -17,6 +18,11 @@ static inline uint64_t arch_hwcap2(void) { return 0; }
  * and siginfo); 2048 leaves room. */
 #define ARCH_MINSIGSTKSZ 2048
 /* AT_PLATFORM */
+#define ARCH_HAS_AT_PLATFORM 1
 #define ARCH_PLATFORM "x86_64"
+
+/* One processor's paragraph of /proc/cpuinfo, in this architecture's
+ * format, into buf (NUL-terminated, truncated to size). */
+void arch_cpuinfo(char *buf, size_t size, unsigned cpu, unsigned ncpus);
 
 #endif

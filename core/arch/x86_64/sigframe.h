@@ -22,6 +22,10 @@ struct sigaction_lx {
 	 LX_SA_RESTORER | LX_SA_ONSTACK | LX_SA_RESTART | LX_SA_NODEFER |         \
 	 LX_SA_RESETHAND)
 
+/* Per-process signal setup at exec: nothing on x86_64, where the C
+ * library passes its own restorer (SA_RESTORER). */
+static inline int sigframe_exec_setup(struct proc *p) { return 0; }
+
 /* Build the frame for signo on t's stack (or its alternate stack) from
  * t->regs and the FPU state, and point t->regs at the handler.  oldmask is
  * the mask to restore at sigreturn.  0, or -EFAULT if the frame could not

@@ -81,6 +81,12 @@ long sys_mmap(struct thread *t, const struct sysargs *a)
 	}
 	switch (type) {
 	case LX_MAP_SHARED_VALIDATE:
+		/* Linux validates only file mappings; for anonymous memory the
+		 * type is simply not one it knows. */
+		if (!ino) {
+			r = -EINVAL;
+			goto out;
+		}
 		if (flags & ~LX_MAP_KNOWN) {
 			r = -EOPNOTSUPP;
 			goto out;

@@ -205,6 +205,50 @@ long sys_tgkill(struct thread *t, const struct sysargs *a)
 	return send_specific(t, tgid, tid, (int)a->a[2]);
 }
 
+/* sigqueue(3) and pthread_sigqueue: a siginfo from the caller.  Linux
+ * lets a process forge any si_code for itself, but only negative codes
+ * other than SI_TKILL for others (so no one can fake a kernel signal). */
+static long queue_info(struct thread *t, int tgid, int tid, int sig, uint64_t uinfo)
+{
+	struct siginfo_lx si;
+	struct proc *p;
+
+	if (copy_from_user(t, &si, uinfo, sizeof si) < 0)
+		return -EFAULT;
+	p = proc_by_pid(tgid);
+	if (tid > 0) {
+		struct thread *target = thread_by_tid(tid);
+		if (!target || target->state == TS_DEAD || target->proc->pid != tgid)
+			return -ESRCH;
+	} else if (!p || p->exiting) {
+		return -ESRCH;
+	}
+	if ((si.si_code >= 0 || si.si_code == LX_SI_TKILL) && p != t->proc)
+		return -EPERM;
+	if (!valid_signal(sig))
+		return -EINVAL;
+	if (!sig)
+		return 0;
+	si.si_signo = sig;
+	if (tid > 0)
+		sig_send_thread(thread_by_tid(tid), sig, &si);
+	else
+		sig_send_proc_from(p, sig, &si, t);
+	return 0;
+}
+
+long sys_rt_sigqueueinfo(struct thread *t, const struct sysargs *a)
+{
+	return queue_info(t, (int)a->a[0], 0, (int)a->a[1], a->a[2]);
+}
+
+long sys_rt_tgsigqueueinfo(struct thread *t, const struct sysargs *a)
+{
+	if ((int)a->a[0] <= 0 || (int)a->a[1] <= 0)
+		return -EINVAL;
+	return queue_info(t, (int)a->a[0], (int)a->a[1], (int)a->a[2], a->a[3]);
+}
+
 long sys_rt_sigreturn(struct thread *t, const struct sysargs *a)
 {
 	struct sigaltstack_lx ss;

@@ -154,6 +154,11 @@ struct thread {
 
 	/* signals (owned by signal.c) */
 	uint64_t sigmask;
+	/* ppoll/pselect6/rt_sigsuspend run under a temporary mask; the real
+	 * one comes back when the call returns (or is saved in the frame of
+	 * the handler that interrupted it), as Linux's restore_sigmask. */
+	uint64_t saved_sigmask;
+	bool restore_sigmask;
 	uint64_t sigpending;
 	struct siginfo_lx pending_info[NSIG_LX];
 	struct sigaltstack_lx altstack;

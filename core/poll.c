@@ -12,6 +12,7 @@
 
 #include "file.h"
 #include "syscall.h"
+#include "task.h"
 
 struct lx_pollfd {
 	int32_t fd;
@@ -118,15 +119,20 @@ static int get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns)
 	return 0;
 }
 
-/* The sigmask argument: checked for size, then (deliberately) not applied. */
-static int check_sigmask(struct thread *t, uint64_t umask, uint64_t size)
+/* The sigmask argument of ppoll/pselect6: checked, then the call runs
+ * under it (set once, on the first entry; re-dispatches keep it). */
+static int apply_sigmask(struct thread *t, uint64_t umask, uint64_t size)
 {
 	uint64_t mask;
 	if (!umask)
 		return 0;
 	if (size != 8)
 		return -EINVAL;
-	return copy_from_user(t, &mask, umask, 8) < 0 ? -EFAULT : 0;
+	if (copy_from_user(t, &mask, umask, 8) < 0)
+		return -EFAULT;
+	if (t->wake == WAKE_NONE)
+		sig_set_temp_mask(t, mask);
+	return 0;
 }
 
 long sys_ppoll(struct thread *t, const struct sysargs *a)
@@ -134,11 +140,9 @@ long sys_ppoll(struct thread *t, const struct sysargs *a)
 	int64_t rel;
 	int r = get_timespec(t, a->a[2], &rel);
 	if (r == 0)
-		r = check_sigmask(t, a->a[3], a->a[4]);
+		r = apply_sigmask(t, a->a[3], a->a[4]);
 	if (r < 0)
 		return r;
-	if (t->wake == WAKE_NONE && rel > 0)
-		pr_warn_once("persona: ppoll: the signal mask argument is not applied");
 	return do_poll(t, a->a[0], (unsigned)a->a[1], rel, a->a[2]);
 }
 
@@ -252,7 +256,7 @@ long sys_pselect6(struct thread *t, const struct sysargs *a)
 	if (a->a[5]) {
 		if (copy_from_user(t, sig, a->a[5], sizeof sig) < 0)
 			return -EFAULT;
-		r = check_sigmask(t, sig[0], sig[1]);
+		r = apply_sigmask(t, sig[0], sig[1]);
 		if (r < 0)
 			return r;
 	}

@@ -169,6 +169,25 @@ static struct thread *pick_receiver(struct proc *p, int signo, struct thread *cu
 	return NULL;
 }
 
+void sig_set_temp_mask(struct thread *t, uint64_t mask)
+{
+	if (!t->restore_sigmask) {
+		t->saved_sigmask = t->sigmask;
+		t->restore_sigmask = true;
+	}
+	sig_set_mask(t, mask);
+}
+
+/* Back to the thread's own mask after a call that ran under a temporary
+ * one and was not interrupted by a handler. */
+static void restore_temp_mask(struct thread *t)
+{
+	if (t->restore_sigmask) {
+		t->restore_sigmask = false;
+		sig_set_mask(t, t->saved_sigmask);
+	}
+}
+
 void sig_set_mask(struct thread *t, uint64_t mask)
 {
 	struct proc *p = t->proc;
@@ -358,8 +377,10 @@ bool sig_deliver_pending(struct thread *t)
 	for (int n = 0; n < 4 * NSIG_LX; n++) {
 		uint64_t ready = sig_pending_set(t) & ~t->sigmask;
 		struct siginfo_lx info;
-		if (!ready)
+		if (!ready) {
+			restore_temp_mask(t);
 			return true;
+		}
 		int signo = pick_signal(ready);
 		dequeue(t, signo, &info);
 
@@ -388,12 +409,15 @@ bool sig_deliver_pending(struct thread *t)
 		}
 		if (act.flags & LX_SA_RESETHAND)
 			ka->handler = LX_SIG_DFL;
-		uint64_t oldmask = t->sigmask;
+		/* The frame keeps the mask sigreturn goes back to: the
+		 * thread's own when the call ran under a temporary one. */
+		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
 		if (sigframe_setup(t, signo, &info, &act, oldmask) < 0) {
 			frame_failed(t, signo);
 			continue;
 		}
-		uint64_t mask = oldmask | act.mask;
+		uint64_t mask = t->sigmask | act.mask;
+		t->restore_sigmask = false;
 		if (!(act.flags & LX_SA_NODEFER))
 			mask |= LX_SIGMASK(signo);
 		sig_set_mask(t, mask);

@@ -249,6 +249,25 @@ long sys_rt_tgsigqueueinfo(struct thread *t, const struct sysargs *a)
 	return queue_info(t, (int)a->a[0], (int)a->a[1], (int)a->a[2], a->a[3]);
 }
 
+/* Wait for a signal under a temporary mask.  Only a signal ends the park
+ * (there is no queue and no deadline), and the dispatcher then returns
+ * -EINTR after which the handler runs with the thread's own mask saved in
+ * its frame. */
+long sys_rt_sigsuspend(struct thread *t, const struct sysargs *a)
+{
+	if (t->wake == WAKE_NONE) {
+		uint64_t mask;
+		if (a->a[1] != 8)
+			return -EINVAL;
+		if (copy_from_user(t, &mask, a->a[0], sizeof mask) < 0)
+			return -EFAULT;
+		sig_set_temp_mask(t, mask);
+	}
+	return thread_park(t, 0);
+}
+
+long sys_pause(struct thread *t, const struct sysargs *a) { return thread_park(t, 0); }
+
 long sys_rt_sigreturn(struct thread *t, const struct sysargs *a)
 {
 	struct sigaltstack_lx ss;

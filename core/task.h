@@ -69,6 +69,9 @@ void sig_get_action(struct proc *p, int signo, struct sigaction_lx *out);
 void sig_set_action(struct proc *p, int signo, const struct sigaction_lx *act);
 /* Set the blocked mask (SIGKILL and SIGSTOP are dropped from it). */
 void sig_set_mask(struct thread *t, uint64_t mask);
+/* Run the rest of the current call under mask; the thread's own mask is
+ * restored on the way back to the client (see struct thread). */
+void sig_set_temp_mask(struct thread *t, uint64_t mask);
 /* Pending signals of t and its process. */
 uint64_t sig_pending_set(struct thread *t);
 /* Like sig_send_proc, preferring cur as the receiving thread (kill(2) to

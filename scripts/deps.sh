@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Shared by scripts/setup.sh and scripts/test.sh (sourced, not run):
+# install what the build and the tests need on a Debian machine, and only
+# what is missing.  We expect to be root; sudo is used if we are not and it
+# exists.  Nothing here asks a question: apt runs non-interactively.
+
+# The Debian packages the build and the tests use.
+PERSONA_DEPS="build-essential musl-tools busybox-static clang-format cpio strace"
+
+persona_as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo -n "$@"
+	else
+		echo "deps: not root and no sudo: cannot run $*" >&2
+		return 1
+	fi
+}
+
+# A package counts as present when dpkg says it is installed.
+persona_pkg_missing() {
+	! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+persona_install_deps() {
+	local missing=() pkg
+	for pkg in $PERSONA_DEPS; do
+		persona_pkg_missing "$pkg" && missing+=("$pkg")
+	done
+	# Rust: a rustup toolchain in ~/.cargo/bin counts; otherwise Debian's.
+	if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+		export PATH="$HOME/.cargo/bin:$PATH"
+	fi
+	if ! command -v cargo >/dev/null 2>&1; then
+		missing+=(cargo rustc)
+	fi
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "deps: everything needed is installed"
+		return 0
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	persona_as_root apt-get update -q </dev/null || return 1
+	persona_as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || return 1
+}

@@ -28,7 +28,10 @@ static bool ahead_eof;
 #define LX_TIOCSWINSZ 0x5414
 #define LX_TERMIOS_SIZE 36 /* the kernel's struct termios (not glibc's) */
 
-static int stream_of(struct file *f) { return (int)(uintptr_t)f->priv; }
+static int stream_of(struct file *f)
+{
+	return (int)(uintptr_t)f->priv;
+}
 
 /* How a stream looks to fstat, like Linux shows the caller's object. */
 struct inode *console_inode(int stream)
@@ -199,18 +202,21 @@ static int console_open(struct file *f, struct thread *t)
 }
 
 const struct file_ops console_ops = {
-	.open = console_open,
-	.read = console_read,
-	.write = console_write,
-	.poll = console_poll,
-	.ioctl = console_ioctl,
-	.describe = console_describe,
+    .open = console_open,
+    .read = console_read,
+    .write = console_write,
+    .poll = console_poll,
+    .ioctl = console_ioctl,
+    .describe = console_describe,
 };
 
 /* /dev/tty and /dev/console: the terminal, if the caller has one. */
 int console_open_tty(struct file *f, struct thread *t)
 {
-	int s = plat_console_kind(1) == 1 ? 1 : plat_console_kind(2) == 1 ? 2 : plat_console_kind(0) == 1 ? 0 : -1;
+	int s = plat_console_kind(1) == 1   ? 1
+	        : plat_console_kind(2) == 1 ? 2
+	        : plat_console_kind(0) == 1 ? 0
+	                                    : -1;
 	if (s < 0)
 		return -ENXIO;
 	f->priv = (void *)(uintptr_t)s;

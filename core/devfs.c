@@ -13,8 +13,7 @@ static long null_read(struct file *f, struct thread *t, void *buf, size_t len, u
 	return 0;
 }
 
-static long null_write(struct file *f, struct thread *t, const void *buf, size_t len,
-                       uint64_t *pos)
+static long null_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	return (long)len;
 }
@@ -25,8 +24,7 @@ static long zero_read(struct file *f, struct thread *t, void *buf, size_t len, u
 	return (long)len;
 }
 
-static long full_write(struct file *f, struct thread *t, const void *buf, size_t len,
-                       uint64_t *pos)
+static long full_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	return len ? -ENOSPC : 0;
 }
@@ -45,13 +43,13 @@ static unsigned always_ready(struct file *f, struct waitq **wq)
 
 /* Devices keep no position but accept lseek (returning 0), as Linux's. */
 static const struct file_ops null_ops = {
-	.read = null_read, .write = null_write, .poll = always_ready, .seekable = true};
+    .read = null_read, .write = null_write, .poll = always_ready, .seekable = true};
 static const struct file_ops zero_ops = {
-	.read = zero_read, .write = null_write, .poll = always_ready, .seekable = true};
+    .read = zero_read, .write = null_write, .poll = always_ready, .seekable = true};
 static const struct file_ops full_ops = {
-	.read = zero_read, .write = full_write, .poll = always_ready, .seekable = true};
+    .read = zero_read, .write = full_write, .poll = always_ready, .seekable = true};
 static const struct file_ops random_ops = {
-	.read = random_read, .write = null_write, .poll = always_ready, .seekable = true};
+    .read = random_read, .write = null_write, .poll = always_ready, .seekable = true};
 static const struct file_ops tty_ops = {.open = console_open_tty};
 
 static int add_dev(struct inode *dev, const char *name, uint32_t mode, uint32_t rdev,
@@ -90,19 +88,19 @@ int devfs_init(struct inode *dev)
 		uint32_t mode, rdev;
 		const struct file_ops *ops;
 	} devs[] = {
-		{"null", 0666, (1 << 8) | 3, &null_ops},
-		{"zero", 0666, (1 << 8) | 5, &zero_ops},
-		{"full", 0666, (1 << 8) | 7, &full_ops},
-		{"random", 0666, (1 << 8) | 8, &random_ops},
-		{"urandom", 0666, (1 << 8) | 9, &random_ops},
-		{"tty", 0666, (5 << 8) | 0, &tty_ops},
-		{"console", 0600, (5 << 8) | 1, &tty_ops},
+	    {"null", 0666, (1 << 8) | 3, &null_ops},
+	    {"zero", 0666, (1 << 8) | 5, &zero_ops},
+	    {"full", 0666, (1 << 8) | 7, &full_ops},
+	    {"random", 0666, (1 << 8) | 8, &random_ops},
+	    {"urandom", 0666, (1 << 8) | 9, &random_ops},
+	    {"tty", 0666, (5 << 8) | 0, &tty_ops},
+	    {"console", 0600, (5 << 8) | 1, &tty_ops},
 	};
 	static const char *const links[][2] = {
-		{"stdin", "/proc/self/fd/0"},
-		{"stdout", "/proc/self/fd/1"},
-		{"stderr", "/proc/self/fd/2"},
-		{"fd", "/proc/self/fd"},
+	    {"stdin", "/proc/self/fd/0"},
+	    {"stdout", "/proc/self/fd/1"},
+	    {"stderr", "/proc/self/fd/2"},
+	    {"fd", "/proc/self/fd"},
 	};
 	int r = 0;
 

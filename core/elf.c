@@ -41,11 +41,26 @@ struct phdr {
 #define PF_R 4
 
 enum {
-	AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6,
-	AT_BASE = 7, AT_FLAGS = 8, AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12,
-	AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
-	AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26,
-	AT_EXECFN = 31, AT_MINSIGSTKSZ = 51,
+	AT_NULL = 0,
+	AT_PHDR = 3,
+	AT_PHENT = 4,
+	AT_PHNUM = 5,
+	AT_PAGESZ = 6,
+	AT_BASE = 7,
+	AT_FLAGS = 8,
+	AT_ENTRY = 9,
+	AT_UID = 11,
+	AT_EUID = 12,
+	AT_GID = 13,
+	AT_EGID = 14,
+	AT_PLATFORM = 15,
+	AT_HWCAP = 16,
+	AT_CLKTCK = 17,
+	AT_SECURE = 23,
+	AT_RANDOM = 25,
+	AT_HWCAP2 = 26,
+	AT_EXECFN = 31,
+	AT_MINSIGSTKSZ = 51,
 };
 
 /* Where Linux puts an ET_DYN program without randomization. */
@@ -61,19 +76,32 @@ static char why_buf[160];
 static const char *machine_name(unsigned m)
 {
 	switch (m) {
-	case 2: return "SPARC";
-	case 3: return "i386 (32-bit x86)";
-	case 8: return "MIPS";
-	case 20: return "PowerPC";
-	case 21: return "PowerPC64";
-	case 22: return "s390";
-	case 40: return "ARM (32-bit)";
-	case 43: return "SPARC64";
-	case 62: return "x86_64";
-	case 183: return "AArch64 (arm64)";
-	case 243: return "RISC-V";
-	case 258: return "LoongArch";
-	default: return NULL;
+	case 2:
+		return "SPARC";
+	case 3:
+		return "i386 (32-bit x86)";
+	case 8:
+		return "MIPS";
+	case 20:
+		return "PowerPC";
+	case 21:
+		return "PowerPC64";
+	case 22:
+		return "s390";
+	case 40:
+		return "ARM (32-bit)";
+	case 43:
+		return "SPARC64";
+	case 62:
+		return "x86_64";
+	case 183:
+		return "AArch64 (arm64)";
+	case 243:
+		return "RISC-V";
+	case 258:
+		return "LoongArch";
+	default:
+		return NULL;
 	}
 }
 
@@ -139,8 +167,8 @@ static int map_segment(struct mm *mm, struct inode *exe, const struct phdr *ph, 
 
 	if (ph->filesz) {
 		anon_start = PAGE_ALIGN_UP(file_end);
-		r = mm_map(mm, page, anon_start - page, prot, LX_MAP_PRIVATE | LX_MAP_FIXED,
-		           exe, ph->offset - (start - page));
+		r = mm_map(mm, page, anon_start - page, prot, LX_MAP_PRIVATE | LX_MAP_FIXED, exe,
+		           ph->offset - (start - page));
 		if (r < 0)
 			return (int)r;
 		/* The rest of the last file page belongs to the bss and must
@@ -171,9 +199,8 @@ static size_t vec_len(char *const v[])
 
 /* Build the initial stack below top; returns the stack pointer (the argc
  * slot) or a negative errno. */
-static long build_stack(struct proc *p, uint64_t top, const char *execfn,
-                        char *const argv[], char *const envp[], const uint64_t *aux,
-                        size_t naux_words)
+static long build_stack(struct proc *p, uint64_t top, const char *execfn, char *const argv[],
+                        char *const envp[], const uint64_t *aux, size_t naux_words)
 {
 	size_t argc = vec_len(argv), envc = vec_len(envp);
 	size_t strbytes = strlen(execfn) + 1;
@@ -224,10 +251,18 @@ static long build_stack(struct proc *p, uint64_t top, const char *execfn,
 	for (size_t i = 0; i < naux_words; i += 2) {
 		w[k++] = aux[i];
 		switch (aux[i]) {
-		case AT_PLATFORM: w[k++] = platform; break;
-		case AT_RANDOM: w[k++] = random; break;
-		case AT_EXECFN: w[k++] = execfn_va; break;
-		default: w[k++] = aux[i + 1]; break;
+		case AT_PLATFORM:
+			w[k++] = platform;
+			break;
+		case AT_RANDOM:
+			w[k++] = random;
+			break;
+		case AT_EXECFN:
+			w[k++] = execfn_va;
+			break;
+		default:
+			w[k++] = aux[i + 1];
+			break;
 		}
 	}
 	memcpy(img + (platform - sp), ARCH_PLATFORM, sizeof ARCH_PLATFORM);
@@ -238,9 +273,8 @@ static long build_stack(struct proc *p, uint64_t top, const char *execfn,
 	return r < 0 ? -ENOMEM : (long)sp;
 }
 
-int elf_load(struct proc *p, struct inode *exe, const char *execfn,
-             char *const argv[], char *const envp[], struct arch_regs *regs,
-             const char **why)
+int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const argv[],
+             char *const envp[], struct arch_regs *regs, const char **why)
 {
 	struct ehdr eh;
 	struct phdr *ph = NULL;
@@ -283,7 +317,8 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn,
 	for (size_t i = 0; i < eh.phnum; i++) {
 		const struct phdr *q = &ph[i];
 		if (q->type == PT_INTERP) {
-			*why = "dynamically linked programs are not supported yet; build with -static";
+			*why =
+			    "dynamically linked programs are not supported yet; build with -static";
 			goto out;
 		}
 		if (q->type == PT_PHDR) {
@@ -360,31 +395,50 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn,
 	 * pointer values of PLATFORM, RANDOM and EXECFN are filled in by
 	 * build_stack. */
 	const uint64_t aux[] = {
-		AT_MINSIGSTKSZ, ARCH_MINSIGSTKSZ,
-		AT_HWCAP, arch_hwcap(),
-		AT_PAGESZ, PAGE_SIZE,
-		AT_CLKTCK, 100,
-		AT_PHDR, bias + phdr_vaddr,
-		AT_PHENT, sizeof(struct phdr),
-		AT_PHNUM, eh.phnum,
-		AT_BASE, 0,
-		AT_FLAGS, 0,
-		AT_ENTRY, entry,
-		AT_UID, p->uid,
-		AT_EUID, p->euid,
-		AT_GID, p->gid,
-		AT_EGID, p->egid,
-		AT_SECURE, 0,
-		AT_RANDOM, 0,
-		AT_HWCAP2, arch_hwcap2(),
-		AT_EXECFN, 0,
+		AT_MINSIGSTKSZ,
+		ARCH_MINSIGSTKSZ,
+		AT_HWCAP,
+		arch_hwcap(),
+		AT_PAGESZ,
+		PAGE_SIZE,
+		AT_CLKTCK,
+		100,
+		AT_PHDR,
+		bias + phdr_vaddr,
+		AT_PHENT,
+		sizeof(struct phdr),
+		AT_PHNUM,
+		eh.phnum,
+		AT_BASE,
+		0,
+		AT_FLAGS,
+		0,
+		AT_ENTRY,
+		entry,
+		AT_UID,
+		p->uid,
+		AT_EUID,
+		p->euid,
+		AT_GID,
+		p->gid,
+		AT_EGID,
+		p->egid,
+		AT_SECURE,
+		0,
+		AT_RANDOM,
+		0,
+		AT_HWCAP2,
+		arch_hwcap2(),
+		AT_EXECFN,
+		0,
 #if ARCH_HAS_AT_PLATFORM
-		AT_PLATFORM, 0,
+		AT_PLATFORM,
+		0,
 #endif
-		AT_NULL, 0,
+		AT_NULL,
+		0,
 	};
-	sp = build_stack(p, top, execfn ? execfn : "", argv, envp, aux,
-	                 sizeof aux / sizeof aux[0]);
+	sp = build_stack(p, top, execfn ? execfn : "", argv, envp, aux, sizeof aux / sizeof aux[0]);
 	if (sp < 0) {
 		r = (int)sp;
 		*why = r == -E2BIG ? "argument list too long" : "out of memory building the stack";

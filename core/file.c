@@ -41,7 +41,10 @@ struct file *file_alloc(struct inode *ino, const struct file_ops *ops, unsigned 
 	return f;
 }
 
-void file_get(struct file *f) { f->refs++; }
+void file_get(struct file *f)
+{
+	f->refs++;
+}
 
 void file_put(struct file *f)
 {
@@ -55,8 +58,8 @@ void file_put(struct file *f)
 }
 
 /* Flags open() keeps in the file (F_GETFL shows them). */
-#define KEPT_FLAGS                                                                     \
-	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE | \
+#define KEPT_FLAGS                                                                                 \
+	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE |           \
 	 O_NOATIME | LX_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_ASYNC)
 
 int file_open_inode(struct thread *t, struct inode *ino, unsigned flags, const char *path,
@@ -130,7 +133,8 @@ void file_describe(struct file *f, char *buf, size_t size)
 	if (f->ops->describe)
 		f->ops->describe(f, buf, size);
 	else if (f->path && f->path[0])
-		snprintf(buf, size, "%s%s", f->path, f->ino->nlink || f->ino->transient ? "" : " (deleted)");
+		snprintf(buf, size, "%s%s", f->path,
+		         f->ino->nlink || f->ino->transient ? "" : " (deleted)");
 	else
 		snprintf(buf, size, "anon_inode:[%lu]", (unsigned long)f->ino->ino);
 }
@@ -163,9 +167,9 @@ static long tmpfs_write(struct file *f, struct thread *t, const void *buf, size_
 }
 
 const struct file_ops tmpfs_file_ops = {
-	.read = tmpfs_read,
-	.write = tmpfs_write,
-	.seekable = true,
+    .read = tmpfs_read,
+    .write = tmpfs_write,
+    .seekable = true,
 };
 
 static long dir_read(struct file *f, struct thread *t, void *buf, size_t len, uint64_t *pos)
@@ -174,13 +178,13 @@ static long dir_read(struct file *f, struct thread *t, void *buf, size_t len, ui
 }
 
 const struct file_ops tmpfs_dir_ops = {
-	.read = dir_read,
-	.seekable = true,
+    .read = dir_read,
+    .seekable = true,
 };
 
 /* O_PATH: a handle on a name; reads and writes fail with EBADF. */
 const struct file_ops path_file_ops = {
-	.seekable = false,
+    .seekable = false,
 };
 
 /* ---- fd tables -------------------------------------------------------------- */
@@ -226,7 +230,10 @@ struct fdtable *fdtable_clone(struct fdtable *src)
 	return fdt;
 }
 
-void fdtable_get(struct fdtable *fdt) { fdt->refs++; }
+void fdtable_get(struct fdtable *fdt)
+{
+	fdt->refs++;
+}
 
 void fdtable_put(struct fdtable *fdt)
 {
@@ -336,7 +343,9 @@ int fdtable_install_console(struct fdtable *fdt)
 			return -ENOMEM;
 		/* A terminal is open for reading and writing on all three, as
 		 * a login shell leaves it; otherwise each stream is one-way. */
-		unsigned acc = (ino->mode & S_IFMT) == S_IFCHR ? O_RDWR : i == 0 ? O_RDONLY : O_WRONLY;
+		unsigned acc = (ino->mode & S_IFMT) == S_IFCHR ? O_RDWR
+		               : i == 0                        ? O_RDONLY
+		                                               : O_WRONLY;
 		struct file *f = file_alloc(ino, &console_ops, acc | O_LARGEFILE);
 		if (!f)
 			return -ENOMEM;
@@ -376,7 +385,10 @@ struct fs_context *fs_context_clone(struct fs_context *src)
 	return fs;
 }
 
-void fs_context_get(struct fs_context *fs) { fs->refs++; }
+void fs_context_get(struct fs_context *fs)
+{
+	fs->refs++;
+}
 
 void fs_context_put(struct fs_context *fs)
 {
@@ -449,9 +461,8 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st)
 	st->st_uid = ino->uid;
 	st->st_gid = ino->gid;
 	st->st_rdev = ino->rdev;
-	st->st_size = S_ISREG(ino->mode) || S_ISLNK(ino->mode) || S_ISDIR(ino->mode)
-	                      ? (int64_t)ino->size
-	                      : 0;
+	st->st_size =
+	    S_ISREG(ino->mode) || S_ISLNK(ino->mode) || S_ISDIR(ino->mode) ? (int64_t)ino->size : 0;
 	st->st_blksize = 4096;
 	uint64_t pages = 0;
 	for (uint64_t i = 0; i < ino->reg.npages; i++)

@@ -51,8 +51,8 @@ struct thread;
 
 /* Called for each directory entry; false when the caller's buffer is full
  * (the entry was not taken). */
-typedef bool (*filldir_t)(void *ctx, const char *name, size_t namelen, uint64_t ino,
-                          unsigned dtype, uint64_t next_off);
+typedef bool (*filldir_t)(void *ctx, const char *name, size_t namelen, uint64_t ino, unsigned dtype,
+                          uint64_t next_off);
 
 /* Operations of inodes whose content is computed (procfs); tmpfs inodes
  * have iops == NULL. */
@@ -60,7 +60,8 @@ struct inode_ops {
 	/* Directory: a referenced child or -ENOENT. */
 	int (*lookup)(struct inode *dir, struct thread *t, const char *name, struct inode **out);
 	/* Directory: entries from position *pos on (after . and ..). */
-	int (*readdir)(struct inode *dir, struct thread *t, uint64_t *pos, filldir_t fill, void *ctx);
+	int (*readdir)(struct inode *dir, struct thread *t, uint64_t *pos, filldir_t fill,
+	               void *ctx);
 	/* Symlink: its text into buf (NUL-terminated), length or -errno. */
 	int (*readlink)(struct inode *ino, struct thread *t, char *buf, size_t size);
 	/* Symlink that resolves to an object rather than a path (/proc/N/fd/M,
@@ -84,16 +85,16 @@ struct inode {
 	uint32_t mode; /* S_IFMT | permission bits */
 	uint32_t uid, gid;
 	uint32_t nlink;
-	int refs;        /* in-memory references: files, walks, cwd, mappings */
-	bool transient;  /* procfs: freed at the last reference, never linked */
-	int sb;          /* SB_*: st_dev, EXDEV decisions */
-	uint32_t rdev;   /* device number (major << 8 | minor, small values) */
+	int refs;       /* in-memory references: files, walks, cwd, mappings */
+	bool transient; /* procfs: freed at the last reference, never linked */
+	int sb;         /* SB_*: st_dev, EXDEV decisions */
+	uint32_t rdev;  /* device number (major << 8 | minor, small values) */
 	uint64_t size;
 	uint64_t atime, mtime, ctime; /* ns since the epoch */
 	const struct inode_ops *iops;
 	const struct file_ops *fops; /* how open() makes a file of it (devices) */
 	struct {
-		frame_t *pages; /* indexed by page; FRAME_NONE for holes */
+		frame_t *pages;  /* indexed by page; FRAME_NONE for holes */
 		uint64_t npages; /* entries in pages (not the size) */
 	} reg;
 	struct {
@@ -102,10 +103,10 @@ struct inode {
 		uint64_t next_seq;
 		unsigned nentries;
 	} dir;
-	char *link;  /* symlink target (tmpfs) */
-	char *name;  /* transient directories: own name, for getcwd */
+	char *link;              /* symlink target (tmpfs) */
+	char *name;              /* transient directories: own name, for getcwd */
 	int pid, tid, kind, sub; /* procfs: what this entry shows */
-	void *priv;  /* pipe, eventfd, device state */
+	void *priv;              /* pipe, eventfd, device state */
 };
 
 /* ---- Open files ------------------------------------------------------------ */
@@ -133,7 +134,7 @@ struct file {
 	struct inode *ino; /* referenced; every file has one */
 	unsigned flags;    /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH ... */
 	uint64_t pos;
-	char *path;        /* absolute path at open time, for /proc/N/fd */
+	char *path; /* absolute path at open time, for /proc/N/fd */
 	void *priv;
 	size_t priv_len;
 };
@@ -179,13 +180,13 @@ enum last_type { LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT };
 #define LOOKUP_EMPTY 4     /* "" means the starting directory / file */
 
 struct nameidata {
-	struct inode *dir;  /* parent of the last component (referenced) */
-	struct inode *ino;  /* the last component or NULL (referenced) */
+	struct inode *dir; /* parent of the last component (referenced) */
+	struct inode *ino; /* the last component or NULL (referenced) */
 	char last[LX_NAME_MAX + 1];
 	enum last_type last_type;
-	bool slash;         /* path ended with '/' */
-	bool missing_last;  /* only the last component does not exist */
-	int links;          /* symlinks followed so far */
+	bool slash;        /* path ended with '/' */
+	bool missing_last; /* only the last component does not exist */
+	int links;         /* symlinks followed so far */
 };
 
 /* Resolve path (server memory) from dirfd.  On success nd->ino is the
@@ -207,8 +208,7 @@ int vfs_unlink(struct thread *t, int dirfd, const char *path, bool rmdir);
 int vfs_rename(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
                unsigned flags);
 int vfs_symlink(struct thread *t, const char *target, int dirfd, const char *path);
-int vfs_link(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
-             int flags);
+int vfs_link(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp, int flags);
 int vfs_readlink(struct thread *t, int dirfd, const char *path, char *buf, size_t size);
 long vfs_getdents(struct thread *t, struct file *f, void *buf, size_t size, bool is64);
 

@@ -254,7 +254,10 @@ static long futex_wait_again(struct thread *t)
 }
 
 /* ---- WAKE_OP, REQUEUE -------------------------------------------------------------- */
-static int32_t sign_extend12(uint32_t v) { return (int32_t)(v << 20) >> 20; }
+static int32_t sign_extend12(uint32_t v)
+{
+	return (int32_t)(v << 20) >> 20;
+}
 
 static long futex_wake_op(struct thread *t, struct mm *mm, uint64_t uaddr, uint64_t uaddr2,
                           int nr_wake, int nr_wake2, uint32_t encoded)
@@ -275,21 +278,43 @@ static long futex_wake_op(struct thread *t, struct mm *mm, uint64_t uaddr, uint6
 	if (copy_from_user(t, &oldval, uaddr2, sizeof oldval) < 0)
 		return -EFAULT;
 	switch (op) {
-	case 0: newval = (uint32_t)oparg; break;           /* SET */
-	case 1: newval = oldval + (uint32_t)oparg; break;  /* ADD */
-	case 2: newval = oldval | (uint32_t)oparg; break;  /* OR */
-	case 3: newval = oldval & ~(uint32_t)oparg; break; /* ANDN */
-	default: newval = oldval ^ (uint32_t)oparg; break; /* XOR */
+	case 0:
+		newval = (uint32_t)oparg;
+		break; /* SET */
+	case 1:
+		newval = oldval + (uint32_t)oparg;
+		break; /* ADD */
+	case 2:
+		newval = oldval | (uint32_t)oparg;
+		break; /* OR */
+	case 3:
+		newval = oldval & ~(uint32_t)oparg;
+		break; /* ANDN */
+	default:
+		newval = oldval ^ (uint32_t)oparg;
+		break; /* XOR */
 	}
 	if (copy_to_user(t, uaddr2, &newval, sizeof newval) < 0)
 		return -EFAULT;
 	switch (cmp) {
-	case 0: cond = (int32_t)oldval == cmparg; break;
-	case 1: cond = (int32_t)oldval != cmparg; break;
-	case 2: cond = (int32_t)oldval < cmparg; break;
-	case 3: cond = (int32_t)oldval <= cmparg; break;
-	case 4: cond = (int32_t)oldval > cmparg; break;
-	default: cond = (int32_t)oldval >= cmparg; break;
+	case 0:
+		cond = (int32_t)oldval == cmparg;
+		break;
+	case 1:
+		cond = (int32_t)oldval != cmparg;
+		break;
+	case 2:
+		cond = (int32_t)oldval < cmparg;
+		break;
+	case 3:
+		cond = (int32_t)oldval <= cmparg;
+		break;
+	case 4:
+		cond = (int32_t)oldval > cmparg;
+		break;
+	default:
+		cond = (int32_t)oldval >= cmparg;
+		break;
 	}
 	int woken = futex_wake(mm, uaddr, nr_wake, FUTEX_BITSET_MATCH_ANY);
 	if (cond)
@@ -371,7 +396,8 @@ long sys_futex(struct thread *t, const struct sysargs *a)
 	case FUTEX_WAIT_REQUEUE_PI:
 	case FUTEX_CMP_REQUEUE_PI:
 	case FUTEX_LOCK_PI2:
-		pr_warn_once("persona: warning: priority-inheritance futexes are not implemented; the program gets ENOSYS");
+		pr_warn_once("persona: warning: priority-inheritance futexes are not implemented; "
+		             "the program gets ENOSYS");
 		return -ENOSYS;
 	default:
 		return -ENOSYS;

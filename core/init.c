@@ -13,7 +13,10 @@
 
 void sched_set_first(struct proc *p);
 
-int core_init(void) { return vfs_init(); }
+int core_init(void)
+{
+	return vfs_init();
+}
 
 /* argv as NUL-separated bytes, for /proc/<pid>/cmdline. */
 static int set_cmdline(struct proc *p, char *const argv[])

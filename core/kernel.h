@@ -69,12 +69,11 @@ void waitq_init(struct waitq *q);
 int waitq_wake_all(struct waitq *q);
 /* Wake up to n threads on q for which match(t, arg) is true (match may be
  * NULL: all).  Returns how many were woken. */
-int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *),
-               void *arg);
+int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *), void *arg);
 /* Like waitq_wake, but instead of waking, moves up to n matching waiters
  * from q to q2 (futex requeue).  Returns how many were moved. */
-int waitq_requeue(struct waitq *q, struct waitq *q2, int n,
-                  bool (*match)(struct thread *, void *), void *arg);
+int waitq_requeue(struct waitq *q, struct waitq *q2, int n, bool (*match)(struct thread *, void *),
+                  void *arg);
 /* Register t on q for its coming park.  -ENOMEM if out of memory. */
 int thread_wait_on(struct thread *t, struct waitq *q);
 /* Park t until woken, until the monotonic clock reaches deadline_ns (0: no
@@ -130,11 +129,11 @@ struct thread {
 	 * WAKE_SIGNAL too (nanosleep writes back the time left); otherwise a
 	 * signal makes the call return -EINTR without re-entering it. */
 	bool sees_signal_wake;
-	uint64_t park_deadline;        /* 0: none */
-	struct list_head waiters;      /* struct waiter entries while parked */
-	struct list_head timer_link;   /* in the timer list while it has one */
+	uint64_t park_deadline;      /* 0: none */
+	struct list_head waiters;    /* struct waiter entries while parked */
+	struct list_head timer_link; /* in the timer list while it has one */
 	union {
-		uint64_t deadline;     /* sleeps: absolute monotonic ns */
+		uint64_t deadline; /* sleeps: absolute monotonic ns */
 		struct {
 			uint64_t deadline;
 			uint32_t bitset;
@@ -183,9 +182,11 @@ struct proc {
 	uint32_t uid, gid, euid, egid;
 	char exe_path[256];
 	struct inode *exe; /* the program's inode (/proc/<pid>/exe) */
-	char *cmdline; /* NUL-separated argv, for /proc/<pid>/cmdline */
+	char *cmdline;     /* NUL-separated argv, for /proc/<pid>/cmdline */
 	size_t cmdline_len;
-	struct { uint64_t cur, max; } rlim[16];
+	struct {
+		uint64_t cur, max;
+	} rlim[16];
 	bool exiting;
 	int exit_status; /* wait status word, Linux encoding */
 	/* task module: creation time (CPU clock approximations), nice value,
@@ -241,18 +242,21 @@ static inline int copy_from_user(struct thread *t, void *dst, uint64_t src, size
 static inline int copy_to_user(struct thread *t, uint64_t dst, const void *src, size_t n);
 
 /* ---- Time and timers ---------------------------------------------------- */
-static inline uint64_t now_ns(void) { return plat_clock_ns(1); }
+static inline uint64_t now_ns(void)
+{
+	return plat_clock_ns(1);
+}
 
 /* ---- Logging ----------------------------------------------------------------
  * pr_warn_once: at most once per call site. */
 void pr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define pr_warn_once(...)                                                      \
-	do {                                                                   \
-		static bool warned_;                                           \
-		if (!warned_) {                                                \
-			warned_ = true;                                        \
-			pr_log(__VA_ARGS__);                                   \
-		}                                                              \
+#define pr_warn_once(...)                                                                          \
+	do {                                                                                       \
+		static bool warned_;                                                               \
+		if (!warned_) {                                                                    \
+			warned_ = true;                                                            \
+			pr_log(__VA_ARGS__);                                                       \
+		}                                                                                  \
 	} while (0)
 
 /* ---- What the guest is told it runs on (uname, /proc) ----------------------- */

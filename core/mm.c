@@ -18,8 +18,9 @@
 #include "vfs.h"
 
 #define MMAP_GAP (128ULL << 20)
-#define LOW_2G_BASE 0x40000000ULL /* MAP_32BIT window, as on Linux x86_64 (the
-                                   * flag is 0, never set, elsewhere) */
+#define LOW_2G_BASE                                                                                \
+	0x40000000ULL /* MAP_32BIT window, as on Linux x86_64 (the                                 \
+	               * flag is 0, never set, elsewhere) */
 #define LOW_2G_TOP 0x80000000ULL
 
 struct mm *mm_create(struct plat_as *as)
@@ -231,14 +232,14 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-long mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-            struct inode *ino, uint64_t off)
+long mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct inode *ino,
+            uint64_t off)
 {
 	return mm_map_ex(mm, addr, len, prot, LX_PROT_RWX, flags, ino, off);
 }
 
-long mm_map_ex(struct mm *mm, uint64_t addr, uint64_t len, int prot,
-               int maxprot, int flags, struct inode *ino, uint64_t off)
+long mm_map_ex(struct mm *mm, uint64_t addr, uint64_t len, int prot, int maxprot, int flags,
+               struct inode *ino, uint64_t off)
 {
 	uint64_t base = plat_user_base(), top = plat_user_top();
 	if (!len)
@@ -275,16 +276,16 @@ long mm_map_ex(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 			return -ENOMEM;
 	}
 	struct vma v = {
-		.start = addr,
-		.end = addr + len,
-		.prot = prot & LX_PROT_RWX,
-		.maxprot = maxprot,
-		/* MAP_SHARED|MAP_ANONYMOUS behaves as private: without fork
-		 * nobody else could see the pages anyway. */
-		.shared = ino && (flags & LX_MAP_TYPE) != LX_MAP_PRIVATE,
-		.kind = VMA_NORMAL,
-		.ino = ino,
-		.off = ino ? off : 0,
+	    .start = addr,
+	    .end = addr + len,
+	    .prot = prot & LX_PROT_RWX,
+	    .maxprot = maxprot,
+	    /* MAP_SHARED|MAP_ANONYMOUS behaves as private: without fork
+	     * nobody else could see the pages anyway. */
+	    .shared = ino && (flags & LX_MAP_TYPE) != LX_MAP_PRIVATE,
+	    .kind = VMA_NORMAL,
+	    .ino = ino,
+	    .off = ino ? off : 0,
 	};
 	if (ino)
 		inode_ref(ino);
@@ -307,11 +308,11 @@ long mm_map_stack(struct mm *mm, uint64_t size, uint64_t *top)
 	 * it down on faults; here the whole 8 MiB exists from the start (it
 	 * costs nothing until touched). */
 	struct vma v = {
-		.start = t - size,
-		.end = t,
-		.prot = PLAT_PROT_READ | PLAT_PROT_WRITE,
-		.maxprot = LX_PROT_RWX,
-		.kind = VMA_STACK,
+	    .start = t - size,
+	    .end = t,
+	    .prot = PLAT_PROT_READ | PLAT_PROT_WRITE,
+	    .maxprot = LX_PROT_RWX,
+	    .kind = VMA_STACK,
 	};
 	if (vma_insert(mm, mm->nvma, &v) < 0)
 		return -ENOMEM;
@@ -366,11 +367,11 @@ uint64_t mm_brk(struct mm *mm, uint64_t newbrk)
 			mm->v[i - 1].end = new_end;
 		} else {
 			struct vma v = {
-				.start = old_end,
-				.end = new_end,
-				.prot = PLAT_PROT_READ | PLAT_PROT_WRITE,
-				.maxprot = LX_PROT_RWX,
-				.kind = VMA_HEAP,
+			    .start = old_end,
+			    .end = new_end,
+			    .prot = PLAT_PROT_READ | PLAT_PROT_WRITE,
+			    .maxprot = LX_PROT_RWX,
+			    .kind = VMA_HEAP,
 			};
 			if (vma_insert(mm, i, &v) < 0)
 				return mm->brk;
@@ -412,8 +413,8 @@ static long move_mapping(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t
 	return (long)to;
 }
 
-long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len,
-              int flags, uint64_t new_addr)
+long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+              uint64_t new_addr)
 {
 	const int MAYMOVE = 1, FIXED = 2;
 	uint64_t top = plat_user_top();

@@ -14,7 +14,10 @@ int frame_alloc_zeroed(frame_t *out);
 void frame_ref(frame_t f);
 /* Drop a reference; the frame goes back to the platform at zero. */
 void frame_unref(frame_t f);
-static inline void *frame_ptr(frame_t f) { return plat_frame_ptr(f); }
+static inline void *frame_ptr(frame_t f)
+{
+	return plat_frame_ptr(f);
+}
 
 /* ---- Address spaces -------------------------------------------------------- */
 struct mm *mm_create(struct plat_as *as);
@@ -33,8 +36,8 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
  * ino may be NULL (anonymous); otherwise pages come from inode_get_page()
  * and the mapping takes its own reference on ino.
  * Returns the address or a negative errno. */
-long mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-            struct inode *ino, uint64_t off);
+long mm_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct inode *ino,
+            uint64_t off);
 int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
 /* Set the start of the brk area (after loading an ELF). */
 void mm_set_brk_base(struct mm *mm, uint64_t base);
@@ -52,8 +55,7 @@ void mm_usage(struct mm *mm, uint64_t *vm_bytes, uint64_t *rss_pages);
  * part of the image after a failure: destroy it).  On failure a
  * negative errno and, in *why, a one-line reason for a human
  * ("dynamically linked programs are not supported yet", ...). */
-int elf_load(struct proc *p, struct inode *exe, const char *execfn,
-             char *const argv[], char *const envp[], struct arch_regs *regs,
-             const char **why);
+int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const argv[],
+             char *const envp[], struct arch_regs *regs, const char **why);
 
 #endif

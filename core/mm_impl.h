@@ -74,15 +74,15 @@ struct vma *mm_find_vma(struct mm *mm, uint64_t addr);
 /* 0 if [addr, addr+len) is covered by VMAs without a hole, else -ENOMEM. */
 int mm_range_mapped(struct mm *mm, uint64_t addr, uint64_t len);
 /* mm_map with the rights mprotect may later grant. */
-long mm_map_ex(struct mm *mm, uint64_t addr, uint64_t len, int prot,
-               int maxprot, int flags, struct inode *ino, uint64_t off);
+long mm_map_ex(struct mm *mm, uint64_t addr, uint64_t len, int prot, int maxprot, int flags,
+               struct inode *ino, uint64_t off);
 /* mprotect on a page-aligned, non-empty range. */
 int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 /* brk: the new break, or the old one if it cannot move. */
 uint64_t mm_brk(struct mm *mm, uint64_t newbrk);
 /* mremap with page-aligned, checked arguments. */
-long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len,
-              int flags, uint64_t new_addr);
+long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+              uint64_t new_addr);
 /* The program's inode, so that maps can name it. */
 void mm_set_exe(struct mm *mm, struct inode *exe);
 

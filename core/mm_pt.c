@@ -109,8 +109,8 @@ static void pte_fill(struct mm *mm, uint64_t vpn, struct pte *e, frame_t f)
  * have the entry removed.  Empty nodes are freed on the way out. */
 typedef bool (*pte_fn)(struct mm *mm, uint64_t vpn, struct pte *e, void *arg);
 
-static void walk(struct mm *mm, struct ptnode *n, int level, uint64_t base,
-                 uint64_t lo, uint64_t hi, pte_fn fn, void *arg)
+static void walk(struct mm *mm, struct ptnode *n, int level, uint64_t base, uint64_t lo,
+                 uint64_t hi, pte_fn fn, void *arg)
 {
 	uint64_t span = 1ULL << (PT_BITS * (PT_LEVELS - 1 - level));
 	unsigned first = lo > base ? (unsigned)((lo - base) / span) : 0;
@@ -195,7 +195,7 @@ void pt_unmap_client(struct mm *mm, uint64_t lo, uint64_t hi)
 static bool set_prot_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
 {
 	if (e->mapped)
-		e->prot = (uint8_t)*(int *)arg;
+		e->prot = (uint8_t) * (int *)arg;
 	return false;
 }
 
@@ -439,8 +439,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
  * stop early (a NUL was found). */
 typedef bool (*chunk_fn)(void *mem, size_t len, void *arg);
 
-static int access_range(struct mm *mm, uint64_t addr, size_t n, int need,
-                        chunk_fn fn, void *arg)
+static int access_range(struct mm *mm, uint64_t addr, size_t n, int need, chunk_fn fn, void *arg)
 {
 	if (!n)
 		return 0;

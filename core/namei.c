@@ -13,7 +13,10 @@
 #define MAY_WRITE 2
 #define MAY_READ 4
 
-static bool is_dynamic(const struct inode *dir) { return dir->iops && dir->iops->lookup; }
+static bool is_dynamic(const struct inode *dir)
+{
+	return dir->iops && dir->iops->lookup;
+}
 
 void nd_release(struct nameidata *nd)
 {
@@ -243,8 +246,7 @@ static int walk(struct thread *t, struct inode *start, const char *path, int lfl
 	return r;
 }
 
-static int resolve(struct thread *t, int dirfd, const char *path, int lflags,
-                   struct nameidata *nd)
+static int resolve(struct thread *t, int dirfd, const char *path, int lflags, struct nameidata *nd)
 {
 	struct inode *start;
 	int r;
@@ -385,8 +387,8 @@ static int open_nd(struct thread *t, struct nameidata *nd, int flags, uint32_t m
 	return 0;
 }
 
-static int open_at(struct thread *t, struct inode *start, int dirfd, const char *path,
-                   int flags, uint32_t mode, int links, struct file **out)
+static int open_at(struct thread *t, struct inode *start, int dirfd, const char *path, int flags,
+                   uint32_t mode, int links, struct file **out)
 {
 	struct nameidata nd;
 	int r;
@@ -507,8 +509,8 @@ static int open_tmpfile(struct thread *t, int dirfd, const char *path, int flags
 			if (inode_dir_path(dir, buf, sizeof buf) < 0)
 				buf[0] = 0;
 			p = buf;
-			r = file_open_inode(t, ino, (unsigned)flags & ~(LX_O_TMPFILE & ~O_DIRECTORY), p,
-			                    out);
+			r = file_open_inode(
+			    t, ino, (unsigned)flags & ~(LX_O_TMPFILE & ~O_DIRECTORY), p, out);
 			inode_put(ino);
 		}
 	}
@@ -553,10 +555,10 @@ int vfs_unlink(struct thread *t, int dirfd, const char *path, bool rmdir)
 	if (r < 0)
 		return r;
 	if (nd.last_type != LAST_NORM) {
-		r = !rmdir                          ? -EISDIR
-		    : nd.last_type == LAST_DOT      ? -EINVAL
-		    : nd.last_type == LAST_DOTDOT   ? -ENOTEMPTY
-		                                    : -EBUSY;
+		r = !rmdir                        ? -EISDIR
+		    : nd.last_type == LAST_DOT    ? -EINVAL
+		    : nd.last_type == LAST_DOTDOT ? -ENOTEMPTY
+		                                  : -EBUSY;
 	} else if (!nd.ino) {
 		r = -ENOENT;
 	} else if (rmdir && !S_ISDIR(nd.ino->mode)) {
@@ -616,14 +618,13 @@ int vfs_symlink(struct thread *t, const char *target, int dirfd, const char *pat
 	return r;
 }
 
-int vfs_link(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
-             int flags)
+int vfs_link(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp, int flags)
 {
 	struct inode *old = NULL;
 	struct nameidata nd;
 	int r = vfs_lookup(t, odfd, oldp,
 	                   ((flags & LX_AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0) |
-	                           ((flags & LX_AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0),
+	                       ((flags & LX_AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0),
 	                   &old);
 	if (r < 0)
 		return r;
@@ -687,7 +688,6 @@ static bool is_ancestor(struct inode *a, struct inode *b)
 	}
 	return false;
 }
-
 
 static int rename_checks(struct nameidata *o, struct nameidata *n, unsigned flags)
 {
@@ -795,8 +795,8 @@ struct dirent_buf {
 	bool is64, full;
 };
 
-static bool fill_dirent(void *ctx, const char *name, size_t namelen, uint64_t ino,
-                        unsigned dtype, uint64_t next_off)
+static bool fill_dirent(void *ctx, const char *name, size_t namelen, uint64_t ino, unsigned dtype,
+                        uint64_t next_off)
 {
 	struct dirent_buf *db = ctx;
 	size_t reclen;

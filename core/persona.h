@@ -14,8 +14,8 @@ int core_init(void);
 /* Create the first process from an ELF image held in memory.  exe_path is
  * what /proc/self/exe says.  On failure a negative errno and a one-line
  * reason in *why. */
-int core_start(const char *exe_path, const void *image, size_t len,
-               char *const argv[], char *const envp[], const char **why);
+int core_start(const char *exe_path, const void *image, size_t len, char *const argv[],
+               char *const envp[], const char **why);
 /* Serve events until the first process has exited.  Returns its wait
  * status (Linux encoding), or a negative errno if the platform failed. */
 int core_run(void);

@@ -27,7 +27,10 @@ bool file_is_pipe(struct file *f)
 	return f->ops == &pipe_read_ops || f->ops == &pipe_write_ops;
 }
 
-static struct pipe *pipe_of(struct file *f) { return f->ino->priv; }
+static struct pipe *pipe_of(struct file *f)
+{
+	return f->ino->priv;
+}
 
 static void pipe_destroy(struct inode *ino)
 {
@@ -65,8 +68,7 @@ static long pipe_read(struct file *f, struct thread *t, void *buf, size_t len, u
 	return (long)n;
 }
 
-static long pipe_write(struct file *f, struct thread *t, const void *buf, size_t len,
-                       uint64_t *pos)
+static long pipe_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	struct pipe *p = pipe_of(f);
 	size_t room, n = 0;
@@ -136,16 +138,16 @@ static void pipe_describe(struct file *f, char *buf, size_t size)
 }
 
 static const struct file_ops pipe_read_ops = {
-	.read = pipe_read,
-	.poll = pipe_poll,
-	.release = pipe_release,
-	.describe = pipe_describe,
+    .read = pipe_read,
+    .poll = pipe_poll,
+    .release = pipe_release,
+    .describe = pipe_describe,
 };
 static const struct file_ops pipe_write_ops = {
-	.write = pipe_write,
-	.poll = pipe_poll,
-	.release = pipe_release,
-	.describe = pipe_describe,
+    .write = pipe_write,
+    .poll = pipe_poll,
+    .release = pipe_release,
+    .describe = pipe_describe,
 };
 
 /* Opening a pipe's inode again (/proc/self/fd/N): an end chosen by the
@@ -168,7 +170,7 @@ static int pipe_reopen(struct file *f, struct thread *t)
 }
 
 const struct file_ops pipe_reopen_ops = {
-	.open = pipe_reopen,
+    .open = pipe_reopen,
 };
 
 int pipe_create(struct file **rd, struct file **wr, unsigned flags)
@@ -239,7 +241,10 @@ long pipe_get_size(struct file *f)
 	return file_is_pipe(f) ? (long)pipe_of(f)->cap : -EBADF;
 }
 
-long pipe_nread(struct file *f) { return (long)pipe_of(f)->len; }
+long pipe_nread(struct file *f)
+{
+	return (long)pipe_of(f)->len;
+}
 
 /* ---- eventfd ------------------------------------------------------------ */
 
@@ -266,8 +271,7 @@ static long efd_read(struct file *f, struct thread *t, void *buf, size_t len, ui
 	return 8;
 }
 
-static long efd_write(struct file *f, struct thread *t, const void *buf, size_t len,
-                      uint64_t *pos)
+static long efd_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	struct eventfd *e = f->ino->priv;
 	uint64_t v;
@@ -301,14 +305,17 @@ static void efd_describe(struct file *f, char *buf, size_t size)
 	snprintf(buf, size, "anon_inode:[eventfd]");
 }
 
-static void efd_destroy(struct inode *ino) { free(ino->priv); }
+static void efd_destroy(struct inode *ino)
+{
+	free(ino->priv);
+}
 
 static const struct inode_ops efd_iops = {.destroy = efd_destroy};
 static const struct file_ops efd_ops = {
-	.read = efd_read,
-	.write = efd_write,
-	.poll = efd_poll,
-	.describe = efd_describe,
+    .read = efd_read,
+    .write = efd_write,
+    .poll = efd_poll,
+    .describe = efd_describe,
 };
 
 int eventfd_create(unsigned initval, unsigned flags, struct file **out)

@@ -101,8 +101,8 @@ static long do_poll(struct thread *t, uint64_t ufds, uint64_t nfds, int64_t rel_
 long sys_poll(struct thread *t, const struct sysargs *a)
 {
 	int timeout = (int)a->a[2];
-	return do_poll(t, a->a[0], (unsigned)a->a[1],
-	               timeout < 0 ? -1 : (int64_t)timeout * 1000000, 0);
+	return do_poll(t, a->a[0], (unsigned)a->a[1], timeout < 0 ? -1 : (int64_t)timeout * 1000000,
+	               0);
 }
 
 static int get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns)
@@ -241,7 +241,8 @@ long sys_select(struct thread *t, const struct sysargs *a)
 			return -EFAULT;
 		if (tv[0] < 0 || tv[1] < 0)
 			return -EINVAL;
-		rel = tv[0] > INT64_MAX / 2000000000 ? INT64_MAX / 2 : tv[0] * 1000000000 + tv[1] * 1000;
+		rel = tv[0] > INT64_MAX / 2000000000 ? INT64_MAX / 2
+		                                     : tv[0] * 1000000000 + tv[1] * 1000;
 	}
 	return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], rel, a->a[4], true);
 }

@@ -19,12 +19,38 @@
 #define PROC_HOSTNAME UTS_NODENAME
 
 enum pkind {
-	P_ROOT, P_SELF, P_THREAD_SELF, P_MOUNTS_LINK, P_CPUINFO, P_MEMINFO, P_UPTIME, P_VERSION,
-	P_FILESYSTEMS, P_LOADAVG, P_SYS, P_SYS_KERNEL, P_SYS_VM, P_OSRELEASE, P_OSTYPE,
-	P_HOSTNAME, P_PIDMAX, P_OVERCOMMIT,
+	P_ROOT,
+	P_SELF,
+	P_THREAD_SELF,
+	P_MOUNTS_LINK,
+	P_CPUINFO,
+	P_MEMINFO,
+	P_UPTIME,
+	P_VERSION,
+	P_FILESYSTEMS,
+	P_LOADAVG,
+	P_SYS,
+	P_SYS_KERNEL,
+	P_SYS_VM,
+	P_OSRELEASE,
+	P_OSTYPE,
+	P_HOSTNAME,
+	P_PIDMAX,
+	P_OVERCOMMIT,
 	/* per process */
-	P_PID, P_EXE, P_MAPS, P_FD, P_FDLINK, P_CMDLINE, P_STATUS, P_STAT, P_TASK, P_COMM,
-	P_CWD, P_ROOTLINK, P_MOUNTS,
+	P_PID,
+	P_EXE,
+	P_MAPS,
+	P_FD,
+	P_FDLINK,
+	P_CMDLINE,
+	P_STATUS,
+	P_STAT,
+	P_TASK,
+	P_COMM,
+	P_CWD,
+	P_ROOTLINK,
+	P_MOUNTS,
 	/* per thread */
 	P_TID,
 };
@@ -36,66 +62,67 @@ struct pent {
 };
 
 static const struct pent root_ents[] = {
-	{"self", P_SELF, S_IFLNK | 0777},
-	{"thread-self", P_THREAD_SELF, S_IFLNK | 0777},
-	{"cpuinfo", P_CPUINFO, S_IFREG | 0444},
-	{"meminfo", P_MEMINFO, S_IFREG | 0444},
-	{"uptime", P_UPTIME, S_IFREG | 0444},
-	{"version", P_VERSION, S_IFREG | 0444},
-	{"loadavg", P_LOADAVG, S_IFREG | 0444},
-	{"mounts", P_MOUNTS_LINK, S_IFLNK | 0777},
-	{"filesystems", P_FILESYSTEMS, S_IFREG | 0444},
-	{"sys", P_SYS, S_IFDIR | 0555},
-	{NULL, 0, 0},
+    {"self", P_SELF, S_IFLNK | 0777},
+    {"thread-self", P_THREAD_SELF, S_IFLNK | 0777},
+    {"cpuinfo", P_CPUINFO, S_IFREG | 0444},
+    {"meminfo", P_MEMINFO, S_IFREG | 0444},
+    {"uptime", P_UPTIME, S_IFREG | 0444},
+    {"version", P_VERSION, S_IFREG | 0444},
+    {"loadavg", P_LOADAVG, S_IFREG | 0444},
+    {"mounts", P_MOUNTS_LINK, S_IFLNK | 0777},
+    {"filesystems", P_FILESYSTEMS, S_IFREG | 0444},
+    {"sys", P_SYS, S_IFDIR | 0555},
+    {NULL, 0, 0},
 };
 static const struct pent pid_ents[] = {
-	{"cmdline", P_CMDLINE, S_IFREG | 0444},
-	{"comm", P_COMM, S_IFREG | 0644},
-	{"cwd", P_CWD, S_IFLNK | 0777},
-	{"exe", P_EXE, S_IFLNK | 0777},
-	{"fd", P_FD, S_IFDIR | 0500},
-	{"maps", P_MAPS, S_IFREG | 0444},
-	{"mounts", P_MOUNTS, S_IFREG | 0444},
-	{"root", P_ROOTLINK, S_IFLNK | 0777},
-	{"stat", P_STAT, S_IFREG | 0444},
-	{"status", P_STATUS, S_IFREG | 0444},
-	{"task", P_TASK, S_IFDIR | 0555},
-	{NULL, 0, 0},
+    {"cmdline", P_CMDLINE, S_IFREG | 0444}, {"comm", P_COMM, S_IFREG | 0644},
+    {"cwd", P_CWD, S_IFLNK | 0777},         {"exe", P_EXE, S_IFLNK | 0777},
+    {"fd", P_FD, S_IFDIR | 0500},           {"maps", P_MAPS, S_IFREG | 0444},
+    {"mounts", P_MOUNTS, S_IFREG | 0444},   {"root", P_ROOTLINK, S_IFLNK | 0777},
+    {"stat", P_STAT, S_IFREG | 0444},       {"status", P_STATUS, S_IFREG | 0444},
+    {"task", P_TASK, S_IFDIR | 0555},       {NULL, 0, 0},
 };
 static const struct pent tid_ents[] = {
-	{"comm", P_COMM, S_IFREG | 0644},
-	{"stat", P_STAT, S_IFREG | 0444},
-	{"status", P_STATUS, S_IFREG | 0444},
-	{"maps", P_MAPS, S_IFREG | 0444},
-	{NULL, 0, 0},
+    {"comm", P_COMM, S_IFREG | 0644},
+    {"stat", P_STAT, S_IFREG | 0444},
+    {"status", P_STATUS, S_IFREG | 0444},
+    {"maps", P_MAPS, S_IFREG | 0444},
+    {NULL, 0, 0},
 };
 static const struct pent sys_ents[] = {
-	{"kernel", P_SYS_KERNEL, S_IFDIR | 0555},
-	{"vm", P_SYS_VM, S_IFDIR | 0555},
-	{NULL, 0, 0},
+    {"kernel", P_SYS_KERNEL, S_IFDIR | 0555},
+    {"vm", P_SYS_VM, S_IFDIR | 0555},
+    {NULL, 0, 0},
 };
 static const struct pent sys_kernel_ents[] = {
-	{"hostname", P_HOSTNAME, S_IFREG | 0644},
-	{"osrelease", P_OSRELEASE, S_IFREG | 0444},
-	{"ostype", P_OSTYPE, S_IFREG | 0444},
-	{"pid_max", P_PIDMAX, S_IFREG | 0644},
-	{NULL, 0, 0},
+    {"hostname", P_HOSTNAME, S_IFREG | 0644},
+    {"osrelease", P_OSRELEASE, S_IFREG | 0444},
+    {"ostype", P_OSTYPE, S_IFREG | 0444},
+    {"pid_max", P_PIDMAX, S_IFREG | 0644},
+    {NULL, 0, 0},
 };
 static const struct pent sys_vm_ents[] = {
-	{"overcommit_memory", P_OVERCOMMIT, S_IFREG | 0644},
-	{NULL, 0, 0},
+    {"overcommit_memory", P_OVERCOMMIT, S_IFREG | 0644},
+    {NULL, 0, 0},
 };
 
 static const struct pent *table_of(int kind)
 {
 	switch (kind) {
-	case P_ROOT: return root_ents;
-	case P_PID: return pid_ents;
-	case P_TID: return tid_ents;
-	case P_SYS: return sys_ents;
-	case P_SYS_KERNEL: return sys_kernel_ents;
-	case P_SYS_VM: return sys_vm_ents;
-	default: return NULL;
+	case P_ROOT:
+		return root_ents;
+	case P_PID:
+		return pid_ents;
+	case P_TID:
+		return tid_ents;
+	case P_SYS:
+		return sys_ents;
+	case P_SYS_KERNEL:
+		return sys_kernel_ents;
+	case P_SYS_VM:
+		return sys_vm_ents;
+	default:
+		return NULL;
 	}
 }
 
@@ -105,22 +132,19 @@ static const struct file_ops proc_file_ops;
 static struct thread *main_thread(struct proc *p)
 {
 	struct thread *t;
-	list_for_each_entry(t, &p->threads, proc_link)
-		return t;
+	list_for_each_entry(t, &p->threads, proc_link) return t;
 	return NULL;
 }
 
 static struct thread *proc_thread(struct proc *p, int tid)
 {
 	struct thread *t;
-	list_for_each_entry(t, &p->threads, proc_link)
-		if (t->tid == tid)
-			return t;
+	list_for_each_entry(t, &p->threads, proc_link) if (t->tid == tid) return t;
 	return NULL;
 }
 
-static struct inode *make(struct inode *dir, const char *name, int kind, uint32_t mode,
-                          int pid, int tid, int sub)
+static struct inode *make(struct inode *dir, const char *name, int kind, uint32_t mode, int pid,
+                          int tid, int sub)
 {
 	struct inode *ino = calloc(1, sizeof *ino);
 	if (!ino)
@@ -207,7 +231,7 @@ static int proc_lookup(struct inode *dir, struct thread *t, const char *name, st
 			return -ENOENT;
 		uint32_t mode = S_IFLNK | ((f->flags & O_ACCMODE) == O_RDONLY   ? 0500
 		                           : (f->flags & O_ACCMODE) == O_WRONLY ? 0300
-		                                                                 : 0700);
+		                                                                : 0700);
 		file_put(f);
 		*out = make(dir, name, P_FDLINK, mode, dir->pid, 0, n);
 		break;
@@ -229,14 +253,14 @@ static int next_id(struct proc *p, int from)
 	int best = -1;
 	if (p) {
 		struct thread *th;
-		list_for_each_entry(th, &p->threads, proc_link)
-			if (th->tid >= from && (best < 0 || th->tid < best))
-				best = th->tid;
+		list_for_each_entry(th, &p->threads,
+		                    proc_link) if (th->tid >= from && (best < 0 || th->tid < best))
+		    best = th->tid;
 	} else {
 		struct proc *q;
-		list_for_each_entry(q, &all_procs, all_link)
-			if (q->pid >= from && (best < 0 || q->pid < best))
-				best = q->pid;
+		list_for_each_entry(q, &all_procs,
+		                    all_link) if (q->pid >= from && (best < 0 || q->pid < best))
+		    best = q->pid;
 	}
 	return best;
 }
@@ -420,21 +444,22 @@ static void gen_status(struct sbuf *sb, struct proc *p, struct thread *th)
 	uint64_t vm = 0, rss = 0;
 	if (p->mm)
 		mm_usage(p->mm, &vm, &rss);
-	sb_printf(sb,
-	          "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
-	          "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
-	          "FDSize:\t%d\nGroups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t       0 kB\n"
-	          "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n"
-	          "SigQ:\t0/63335\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
-	          "Cpus_allowed_list:\t0-%u\nvoluntary_ctxt_switches:\t0\n"
-	          "nonvoluntary_ctxt_switches:\t0\n",
-	          th ? th->comm : "", fs_umask(p, -1), p->pid, th ? th->tid : p->pid, p->ppid,
-	          p->uid, p->euid, p->euid, p->euid, p->gid, p->egid, p->egid, p->egid,
-	          fd_count(p) > 64 ? fd_count(p) : 64, (unsigned long)(vm / 1024),
-	          (unsigned long)(vm / 1024), (unsigned long)(rss * 4), (unsigned long)(rss * 4),
-	          p->nthreads, (unsigned long long)(th ? th->sigpending : 0),
-	          (unsigned long long)p->sigpending, (unsigned long long)(th ? th->sigmask : 0),
-	          plat_ncpus() ? plat_ncpus() - 1 : 0);
+	sb_printf(
+	    sb,
+	    "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+	    "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
+	    "FDSize:\t%d\nGroups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t       0 kB\n"
+	    "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n"
+	    "SigQ:\t0/63335\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
+	    "Cpus_allowed_list:\t0-%u\nvoluntary_ctxt_switches:\t0\n"
+	    "nonvoluntary_ctxt_switches:\t0\n",
+	    th ? th->comm : "", fs_umask(p, -1), p->pid, th ? th->tid : p->pid, p->ppid, p->uid,
+	    p->euid, p->euid, p->euid, p->gid, p->egid, p->egid, p->egid,
+	    fd_count(p) > 64 ? fd_count(p) : 64, (unsigned long)(vm / 1024),
+	    (unsigned long)(vm / 1024), (unsigned long)(rss * 4), (unsigned long)(rss * 4),
+	    p->nthreads, (unsigned long long)(th ? th->sigpending : 0),
+	    (unsigned long long)p->sigpending, (unsigned long long)(th ? th->sigmask : 0),
+	    plat_ncpus() ? plat_ncpus() - 1 : 0);
 }
 
 static void gen_stat(struct sbuf *sb, struct proc *p, struct thread *th)
@@ -449,11 +474,10 @@ static void gen_stat(struct sbuf *sb, struct proc *p, struct thread *th)
 	          p->sid ? p->sid : p->pid, p->nthreads, (unsigned long)vm, (unsigned long)rss);
 }
 
-static const char proc_mounts[] =
-	"rootfs / tmpfs rw,relatime 0 0\n"
-	"devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
-	"tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n"
-	"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n";
+static const char proc_mounts[] = "rootfs / tmpfs rw,relatime 0 0\n"
+                                  "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
+                                  "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n"
+                                  "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n";
 
 static int proc_generate(struct inode *ino, struct thread *t, char **buf, size_t *len)
 {
@@ -475,18 +499,20 @@ static int proc_generate(struct inode *ino, struct thread *t, char **buf, size_t
 		uint64_t total = (uint64_t)plat_frame_limit() * 4;
 		uint64_t used = (uint64_t)plat_frames_in_use() * 4;
 		uint64_t fr = total > used ? total - used : 0;
-		sb_printf(&sb,
-		          "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
-		          "Buffers:               0 kB\nCached:                0 kB\n"
-		          "SwapCached:            0 kB\nSwapTotal:             0 kB\n"
-		          "SwapFree:              0 kB\nShmem:                 0 kB\n",
-		          (unsigned long)total, (unsigned long)fr, (unsigned long)fr);
+		sb_printf(
+		    &sb,
+		    "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
+		    "Buffers:               0 kB\nCached:                0 kB\n"
+		    "SwapCached:            0 kB\nSwapTotal:             0 kB\n"
+		    "SwapFree:              0 kB\nShmem:                 0 kB\n",
+		    (unsigned long)total, (unsigned long)fr, (unsigned long)fr);
 		break;
 	}
 	case P_UPTIME: {
 		uint64_t ns = plat_clock_ns(1);
 		sb_printf(&sb, "%lu.%02lu %lu.%02lu\n", (unsigned long)(ns / 1000000000ull),
-		          (unsigned long)(ns / 10000000ull % 100), (unsigned long)(ns / 1000000000ull),
+		          (unsigned long)(ns / 10000000ull % 100),
+		          (unsigned long)(ns / 1000000000ull),
 		          (unsigned long)(ns / 10000000ull % 100));
 		break;
 	}
@@ -557,12 +583,12 @@ static int proc_generate(struct inode *ino, struct thread *t, char **buf, size_t
 static void proc_destroy(struct inode *ino) {}
 
 static const struct inode_ops proc_iops = {
-	.lookup = proc_lookup,
-	.readdir = proc_readdir,
-	.readlink = proc_readlink,
-	.follow = proc_follow,
-	.generate = proc_generate,
-	.destroy = proc_destroy,
+    .lookup = proc_lookup,
+    .readdir = proc_readdir,
+    .readlink = proc_readlink,
+    .follow = proc_follow,
+    .generate = proc_generate,
+    .destroy = proc_destroy,
 };
 
 /* Only directories answer lookup/readdir: a regular proc file or link
@@ -596,20 +622,22 @@ static long proc_read(struct file *f, struct thread *t, void *buf, size_t len, u
 /* Deliberate difference: nothing in /proc is writable here; Linux accepts
  * writes to some entries (comm, sys/kernel/hostname ...).  Permission
  * bits already gave EACCES to non-root writers. */
-static long proc_write(struct file *f, struct thread *t, const void *buf, size_t len,
-                       uint64_t *pos)
+static long proc_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	return -EIO;
 }
 
-static void proc_release(struct file *f) { free(f->priv); }
+static void proc_release(struct file *f)
+{
+	free(f->priv);
+}
 
 static const struct file_ops proc_file_ops = {
-	.open = proc_open,
-	.read = proc_read,
-	.write = proc_write,
-	.release = proc_release,
-	.seekable = true,
+    .open = proc_open,
+    .read = proc_read,
+    .write = proc_write,
+    .release = proc_release,
+    .seekable = true,
 };
 
 int procfs_init(struct inode *proc)

@@ -30,7 +30,10 @@ static bool first_exited;
 static int first_status;
 static int first_pid = -1;
 
-void waitq_init(struct waitq *q) { list_init(&q->waiters); }
+void waitq_init(struct waitq *q)
+{
+	list_init(&q->waiters);
+}
 
 int thread_wait_on(struct thread *t, struct waitq *q)
 {
@@ -130,10 +133,13 @@ int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *), v
 	return woken;
 }
 
-int waitq_wake_all(struct waitq *q) { return waitq_wake(q, 0x7fffffff, NULL, NULL); }
+int waitq_wake_all(struct waitq *q)
+{
+	return waitq_wake(q, 0x7fffffff, NULL, NULL);
+}
 
-int waitq_requeue(struct waitq *q, struct waitq *q2, int n,
-                  bool (*match)(struct thread *, void *), void *arg)
+int waitq_requeue(struct waitq *q, struct waitq *q2, int n, bool (*match)(struct thread *, void *),
+                  void *arg)
 {
 	struct waiter *w, *nx;
 	int moved = 0;
@@ -339,10 +345,10 @@ int core_run(void)
 		fire_timers();
 		if (!list_empty(&ready_list))
 			continue;
-		plat_timer_set(list_empty(&timer_list)
-		                       ? 0
-		                       : list_entry(timer_list.next, struct thread, timer_link)
-		                                 ->park_deadline);
+		plat_timer_set(
+		    list_empty(&timer_list)
+		        ? 0
+		        : list_entry(timer_list.next, struct thread, timer_link)->park_deadline);
 		int e = plat_wait_event(&ev);
 		if (e < 0)
 			return e;

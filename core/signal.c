@@ -24,9 +24,9 @@ struct sighand {
 };
 
 /* Faults are dequeued before anything else, as Linux does. */
-#define SYNCHRONOUS_MASK                                                       \
-	(LX_SIGMASK(SIGSEGV) | LX_SIGMASK(SIGBUS) | LX_SIGMASK(SIGILL) |          \
-	 LX_SIGMASK(SIGTRAP) | LX_SIGMASK(SIGFPE) | LX_SIGMASK(SIGSYS))
+#define SYNCHRONOUS_MASK                                                                           \
+	(LX_SIGMASK(SIGSEGV) | LX_SIGMASK(SIGBUS) | LX_SIGMASK(SIGILL) | LX_SIGMASK(SIGTRAP) |     \
+	 LX_SIGMASK(SIGFPE) | LX_SIGMASK(SIGSYS))
 
 enum dfl_action { DFL_TERM, DFL_CORE, DFL_IGN, DFL_STOP };
 
@@ -47,7 +47,10 @@ struct sighand *sighand_clone(struct sighand *src)
 	return sh;
 }
 
-void sighand_get(struct sighand *sh) { sh->refs++; }
+void sighand_get(struct sighand *sh)
+{
+	sh->refs++;
+}
 
 void sighand_put(struct sighand *sh)
 {
@@ -114,8 +117,7 @@ static void discard_pending(struct proc *p, int signo)
 {
 	struct thread *t;
 	p->sigpending &= ~LX_SIGMASK(signo);
-	list_for_each_entry(t, &p->threads, proc_link)
-		t->sigpending &= ~LX_SIGMASK(signo);
+	list_for_each_entry(t, &p->threads, proc_link) t->sigpending &= ~LX_SIGMASK(signo);
 }
 
 void sig_set_action(struct proc *p, int signo, const struct sigaction_lx *act)
@@ -126,7 +128,10 @@ void sig_set_action(struct proc *p, int signo, const struct sigaction_lx *act)
 }
 
 /* ---- Pending sets and waking the receiver ------------------------------------ */
-uint64_t sig_pending_set(struct thread *t) { return t->sigpending | t->proc->sigpending; }
+uint64_t sig_pending_set(struct thread *t)
+{
+	return t->sigpending | t->proc->sigpending;
+}
 
 /* Pending, unblocked and not ignored: what would make a parked thread
  * return EINTR, or run a handler / a default action. */
@@ -143,7 +148,10 @@ static uint64_t deliverable(struct thread *t)
 	return out;
 }
 
-bool sig_pending_unblocked(struct thread *t) { return t->proc->sighand && deliverable(t) != 0; }
+bool sig_pending_unblocked(struct thread *t)
+{
+	return t->proc->sighand && deliverable(t) != 0;
+}
 
 /* Make t look at its signals: a parked thread's syscall ends with EINTR, a
  * running one is stopped soon through the platform. */
@@ -163,9 +171,8 @@ static struct thread *pick_receiver(struct proc *p, int signo, struct thread *cu
 	struct thread *t;
 	if (cur && cur->proc == p && !(cur->sigmask & LX_SIGMASK(signo)))
 		return cur;
-	list_for_each_entry(t, &p->threads, proc_link)
-		if (!(t->sigmask & LX_SIGMASK(signo)))
-			return t;
+	list_for_each_entry(t, &p->threads,
+	                    proc_link) if (!(t->sigmask & LX_SIGMASK(signo))) return t;
 	return NULL;
 }
 
@@ -263,8 +270,7 @@ void sig_send_proc_from(struct proc *p, int signo, const struct siginfo_lx *info
 	p->pending_info[signo - 1].si_signo = signo;
 	p->sigpending |= bit;
 	if (signo == SIGKILL) {
-		list_for_each_entry(t, &p->threads, proc_link)
-			notify(t);
+		list_for_each_entry(t, &p->threads, proc_link) notify(t);
 	} else if (r) {
 		notify(r);
 	}

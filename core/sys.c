@@ -19,21 +19,22 @@
  * number still fail the build (-Woverride-init, in -Wextra).
  */
 #define SYS_NR_LIMIT 512
-#define SYS_SLOT(x86, rv) (ARCH_SYS_NR(x86, rv) < 0 ? SYS_NR_LIMIT + 1 + __COUNTER__ : ARCH_SYS_NR(x86, rv))
+#define SYS_SLOT(x86, rv)                                                                          \
+	(ARCH_SYS_NR(x86, rv) < 0 ? SYS_NR_LIMIT + 1 + __COUNTER__ : ARCH_SYS_NR(x86, rv))
 
-#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)        \
+#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)                           \
 	_Static_assert(ARCH_SYS_NR(x86, rv) < SYS_NR_LIMIT, #name ": raise SYS_NR_LIMIT");
 #include "syscalls.def"
 #undef SC
 
-#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)        \
-	[SYS_SLOT(x86, rv)] = {#name, x86, rv,                                   \
-	                       ARCH_SYS_NR(x86, rv) < 0 ? (sys_handler)0 : handler, \
-	                       SYS_##status,                                     \
-	                       {TK_##k1, TK_##k2, TK_##k3, TK_##k4, TK_##k5, TK_##k6}, \
-	                       note},
+#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)                           \
+	[SYS_SLOT(x86, rv)] = {                                                                    \
+	    #name,        x86,                                                                     \
+	    rv,           ARCH_SYS_NR(x86, rv) < 0 ? (sys_handler)0 : handler,                     \
+	    SYS_##status, {TK_##k1, TK_##k2, TK_##k3, TK_##k4, TK_##k5, TK_##k6},                  \
+	    note},
 const struct sys_entry sys_table[] = {
-	[SYS_NR_LIMIT] = {NULL}, /* the table is at least this long */
+    [SYS_NR_LIMIT] = {NULL}, /* the table is at least this long */
 #include "syscalls.def"
 };
 #undef SC
@@ -61,7 +62,8 @@ static bool warn_first_time(uint64_t nr)
 long sys_ni(struct thread *t, const struct sysargs *a)
 {
 	if (warn_first_time(a->nr))
-		pr_log("persona: warning: system call %s (%llu) is not implemented; the program gets ENOSYS",
+		pr_log("persona: warning: system call %s (%llu) is not implemented; the program "
+		       "gets ENOSYS",
 		       sys_table[a->nr].name, (unsigned long long)a->nr);
 	return -ENOSYS;
 }

@@ -60,8 +60,8 @@ static long park_on(struct thread *t, struct file *f)
  * blocking write that fills a pipe parks and continues from where it was
  * after the wake (the count so far is kept in t->sys.generic.cookie).
  */
-static long do_io(struct thread *t, struct file *f, const struct uiov *iov, int cnt,
-                  uint64_t *pos, bool write)
+static long do_io(struct thread *t, struct file *f, const struct uiov *iov, int cnt, uint64_t *pos,
+                  bool write)
 {
 	size_t total = 0, done = 0;
 	uint64_t *p = pos ? pos : &f->pos;
@@ -148,10 +148,22 @@ static long rw_one(struct thread *t, const struct sysargs *a, bool write, bool p
 	return r;
 }
 
-long sys_read(struct thread *t, const struct sysargs *a) { return rw_one(t, a, false, false); }
-long sys_write(struct thread *t, const struct sysargs *a) { return rw_one(t, a, true, false); }
-long sys_pread64(struct thread *t, const struct sysargs *a) { return rw_one(t, a, false, true); }
-long sys_pwrite64(struct thread *t, const struct sysargs *a) { return rw_one(t, a, true, true); }
+long sys_read(struct thread *t, const struct sysargs *a)
+{
+	return rw_one(t, a, false, false);
+}
+long sys_write(struct thread *t, const struct sysargs *a)
+{
+	return rw_one(t, a, true, false);
+}
+long sys_pread64(struct thread *t, const struct sysargs *a)
+{
+	return rw_one(t, a, false, true);
+}
+long sys_pwrite64(struct thread *t, const struct sysargs *a)
+{
+	return rw_one(t, a, true, true);
+}
 
 static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool positional)
 {
@@ -187,10 +199,22 @@ static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool p
 	return r;
 }
 
-long sys_readv(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, false, false); }
-long sys_writev(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, true, false); }
-long sys_preadv(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, false, true); }
-long sys_pwritev(struct thread *t, const struct sysargs *a) { return rw_vec(t, a, true, true); }
+long sys_readv(struct thread *t, const struct sysargs *a)
+{
+	return rw_vec(t, a, false, false);
+}
+long sys_writev(struct thread *t, const struct sysargs *a)
+{
+	return rw_vec(t, a, true, false);
+}
+long sys_preadv(struct thread *t, const struct sysargs *a)
+{
+	return rw_vec(t, a, false, true);
+}
+long sys_pwritev(struct thread *t, const struct sysargs *a)
+{
+	return rw_vec(t, a, true, true);
+}
 
 long sys_close(struct thread *t, const struct sysargs *a)
 {
@@ -230,7 +254,9 @@ long sys_lseek(struct thread *t, const struct sysargs *a)
 			f->pos = (uint64_t)r;
 	} else {
 		uint64_t size = f->ino->iops && S_ISREG(f->ino->mode) ? f->priv_len : f->ino->size;
-		base = whence == LX_SEEK_SET ? 0 : whence == LX_SEEK_CUR ? (int64_t)f->pos : (int64_t)size;
+		base = whence == LX_SEEK_SET   ? 0
+		       : whence == LX_SEEK_CUR ? (int64_t)f->pos
+		                               : (int64_t)size;
 		if ((off > 0 && base > INT64_MAX - off) || base + off < 0) {
 			r = -EINVAL;
 		} else {
@@ -392,7 +418,8 @@ long sys_fcntl(struct thread *t, const struct sysargs *a)
 		r = do_lock(t, f, cmd, arg);
 		break;
 	case LX_F_SETPIPE_SZ:
-		r = (long)arg > 0x7fffffff ? -EINVAL : pipe_set_size(f, (unsigned long)(unsigned)arg);
+		r = (long)arg > 0x7fffffff ? -EINVAL
+		                           : pipe_set_size(f, (unsigned long)(unsigned)arg);
 		break;
 	case LX_F_GETPIPE_SZ:
 		r = pipe_get_size(f);
@@ -498,7 +525,10 @@ static long do_pipe2(struct thread *t, uint64_t uaddr, unsigned flags)
 	return 0;
 }
 
-long sys_pipe(struct thread *t, const struct sysargs *a) { return do_pipe2(t, a->a[0], 0); }
+long sys_pipe(struct thread *t, const struct sysargs *a)
+{
+	return do_pipe2(t, a->a[0], 0);
+}
 long sys_pipe2(struct thread *t, const struct sysargs *a)
 {
 	return do_pipe2(t, a->a[0], (unsigned)a->a[1]);
@@ -736,16 +766,25 @@ static long sync_fd(struct thread *t, uint64_t fd)
 	if (!f)
 		return -EBADF;
 	/* Everything is in memory; only files that can be synced answer 0. */
-	r = (f->flags & LX_O_PATH) ? -EBADF
+	r = (f->flags & LX_O_PATH)                           ? -EBADF
 	    : S_ISREG(f->ino->mode) || S_ISDIR(f->ino->mode) ? 0
-	                                                      : -EINVAL;
+	                                                     : -EINVAL;
 	file_put(f);
 	return r;
 }
 
-long sys_fsync(struct thread *t, const struct sysargs *a) { return sync_fd(t, a->a[0]); }
-long sys_fdatasync(struct thread *t, const struct sysargs *a) { return sync_fd(t, a->a[0]); }
-long sys_sync(struct thread *t, const struct sysargs *a) { return 0; }
+long sys_fsync(struct thread *t, const struct sysargs *a)
+{
+	return sync_fd(t, a->a[0]);
+}
+long sys_fdatasync(struct thread *t, const struct sysargs *a)
+{
+	return sync_fd(t, a->a[0]);
+}
+long sys_sync(struct thread *t, const struct sysargs *a)
+{
+	return 0;
+}
 
 long sys_fadvise64(struct thread *t, const struct sysargs *a)
 {

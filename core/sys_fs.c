@@ -56,8 +56,7 @@ long sys_creat(struct thread *t, const struct sysargs *a)
 
 /* The inode a stat-like call names: path from dirfd, or the fd itself for
  * AT_EMPTY_PATH with "" (and a NULL path, as Linux 6.11 allows). */
-static int stat_target(struct thread *t, int dirfd, uint64_t upath, int flags,
-                       struct inode **out)
+static int stat_target(struct thread *t, int dirfd, uint64_t upath, int flags, struct inode **out)
 {
 	char path[LX_PATH_MAX];
 	int r;
@@ -67,7 +66,7 @@ static int stat_target(struct thread *t, int dirfd, uint64_t upath, int flags,
 		return r;
 	return vfs_lookup(t, dirfd, path,
 	                  ((flags & LX_AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW) |
-	                          ((flags & LX_AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0),
+	                      ((flags & LX_AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0),
 	                  out);
 }
 
@@ -167,9 +166,12 @@ long sys_statx(struct thread *t, const struct sysargs *a)
 	sx.stx_ino = st.st_ino;
 	sx.stx_size = (uint64_t)st.st_size;
 	sx.stx_blocks = (uint64_t)st.st_blocks;
-	sx.stx_atime = (struct lx_statx_ts){(int64_t)st.st_atime_sec, (uint32_t)st.st_atime_nsec, 0};
-	sx.stx_mtime = (struct lx_statx_ts){(int64_t)st.st_mtime_sec, (uint32_t)st.st_mtime_nsec, 0};
-	sx.stx_ctime = (struct lx_statx_ts){(int64_t)st.st_ctime_sec, (uint32_t)st.st_ctime_nsec, 0};
+	sx.stx_atime =
+	    (struct lx_statx_ts){(int64_t)st.st_atime_sec, (uint32_t)st.st_atime_nsec, 0};
+	sx.stx_mtime =
+	    (struct lx_statx_ts){(int64_t)st.st_mtime_sec, (uint32_t)st.st_mtime_nsec, 0};
+	sx.stx_ctime =
+	    (struct lx_statx_ts){(int64_t)st.st_ctime_sec, (uint32_t)st.st_ctime_nsec, 0};
 	sx.stx_rdev_major = (uint32_t)(st.st_rdev >> 8);
 	sx.stx_rdev_minor = (uint32_t)(st.st_rdev & 0xff);
 	sx.stx_dev_major = 0;
@@ -213,8 +215,14 @@ static long do_getdents(struct thread *t, const struct sysargs *a, bool is64)
 	return r;
 }
 
-long sys_getdents64(struct thread *t, const struct sysargs *a) { return do_getdents(t, a, true); }
-long sys_getdents(struct thread *t, const struct sysargs *a) { return do_getdents(t, a, false); }
+long sys_getdents64(struct thread *t, const struct sysargs *a)
+{
+	return do_getdents(t, a, true);
+}
+long sys_getdents(struct thread *t, const struct sysargs *a)
+{
+	return do_getdents(t, a, false);
+}
 
 static long do_mkdirat(struct thread *t, int dirfd, uint64_t upath, uint32_t mode)
 {
@@ -254,7 +262,6 @@ long sys_unlinkat(struct thread *t, const struct sysargs *a)
 {
 	return do_unlinkat(t, (int)a->a[0], a->a[1], (int)a->a[2]);
 }
-
 
 static long do_renameat2(struct thread *t, int odfd, uint64_t uold, int ndfd, uint64_t unew,
                          unsigned flags)
@@ -302,8 +309,7 @@ long sys_symlinkat(struct thread *t, const struct sysargs *a)
 	return do_symlinkat(t, a->a[0], (int)a->a[1], a->a[2]);
 }
 
-static long do_linkat(struct thread *t, int odfd, uint64_t uold, int ndfd, uint64_t unew,
-                      int flags)
+static long do_linkat(struct thread *t, int odfd, uint64_t uold, int ndfd, uint64_t unew, int flags)
 {
 	char oldp[LX_PATH_MAX], newp[LX_PATH_MAX];
 	int r;
@@ -332,7 +338,8 @@ static long do_readlinkat(struct thread *t, int dirfd, uint64_t upath, uint64_t 
 	r = get_path(t, upath, path);
 	if (r < 0)
 		return r;
-	r = vfs_readlink(t, dirfd, path, buf, (size_t)size < sizeof buf ? (size_t)size : sizeof buf);
+	r = vfs_readlink(t, dirfd, path, buf,
+	                 (size_t)size < sizeof buf ? (size_t)size : sizeof buf);
 	if (r > 0 && copy_to_user(t, ubuf, buf, (size_t)r) < 0)
 		return -EFAULT;
 	return r;

@@ -18,13 +18,34 @@
 #define NSEC_PER_SEC 1000000000ULL
 
 /* ---- Identity ------------------------------------------------------------------ */
-long sys_getpid(struct thread *t, const struct sysargs *a) { return t->proc->pid; }
-long sys_getppid(struct thread *t, const struct sysargs *a) { return t->proc->ppid; }
-long sys_getuid(struct thread *t, const struct sysargs *a) { return t->proc->uid; }
-long sys_geteuid(struct thread *t, const struct sysargs *a) { return t->proc->euid; }
-long sys_getgid(struct thread *t, const struct sysargs *a) { return t->proc->gid; }
-long sys_getegid(struct thread *t, const struct sysargs *a) { return t->proc->egid; }
-long sys_getpgrp(struct thread *t, const struct sysargs *a) { return t->proc->pgid; }
+long sys_getpid(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->pid;
+}
+long sys_getppid(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->ppid;
+}
+long sys_getuid(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->uid;
+}
+long sys_geteuid(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->euid;
+}
+long sys_getgid(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->gid;
+}
+long sys_getegid(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->egid;
+}
+long sys_getpgrp(struct thread *t, const struct sysargs *a)
+{
+	return t->proc->pgid;
+}
 
 /* Three ids out; the saved id is the effective one (no setuid yet). */
 static long put_res_ids(struct thread *t, const struct sysargs *a, uint32_t r, uint32_t e)
@@ -288,7 +309,10 @@ long sys_prctl(struct thread *t, const struct sysargs *a)
 }
 
 /* Linux without CONFIG_RSEQ: glibc and Rust then do without it. */
-long sys_rseq(struct thread *t, const struct sysargs *a) { return -ENOSYS; }
+long sys_rseq(struct thread *t, const struct sysargs *a)
+{
+	return -ENOSYS;
+}
 
 /* ---- sysinfo, getrusage, times -------------------------------------------------------- */
 struct sysinfo_lx {
@@ -312,8 +336,7 @@ long sys_sysinfo(struct thread *t, const struct sysargs *a)
 	si.uptime = (int64_t)(now_ns() / NSEC_PER_SEC);
 	si.totalram = (uint64_t)plat_frame_limit() * PAGE_SIZE;
 	si.freeram = (uint64_t)(plat_frame_limit() - plat_frames_in_use()) * PAGE_SIZE;
-	list_for_each_entry(x, &all_threads, all_link)
-		n++;
+	list_for_each_entry(x, &all_threads, all_link) n++;
 	si.procs = (uint16_t)n;
 	si.mem_unit = 1;
 	return copy_to_user(t, a->a[0], &si, sizeof si);
@@ -326,7 +349,7 @@ long sys_sysinfo(struct thread *t, const struct sysargs *a)
 struct rusage_lx {
 	int64_t utime[2], stime[2];
 	int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
-		msgrcv, nsignals, nvcsw, nivcsw;
+	    msgrcv, nsignals, nvcsw, nivcsw;
 };
 
 long sys_getrusage(struct thread *t, const struct sysargs *a)

@@ -25,14 +25,16 @@
 
 /* Flags MAP_SHARED_VALIDATE accepts (Linux's LEGACY_MAP_MASK plus the
  * validated ones it knows). */
-#define LX_MAP_KNOWN                                                             \
-	(LX_MAP_TYPE | LX_MAP_FIXED | LX_MAP_ANONYMOUS | LX_MAP_32BIT |          \
-	 LX_MAP_GROWSDOWN | LX_MAP_DENYWRITE | LX_MAP_EXECUTABLE | LX_MAP_LOCKED | \
-	 LX_MAP_NORESERVE | LX_MAP_POPULATE | LX_MAP_NONBLOCK | LX_MAP_STACK |    \
-	 LX_MAP_HUGETLB | LX_MAP_FIXED_NOREPLACE | LX_MAP_UNINITIALIZED |         \
-	 (0x3fu << 26) /* huge page size */)
+#define LX_MAP_KNOWN                                                                               \
+	(LX_MAP_TYPE | LX_MAP_FIXED | LX_MAP_ANONYMOUS | LX_MAP_32BIT | LX_MAP_GROWSDOWN |         \
+	 LX_MAP_DENYWRITE | LX_MAP_EXECUTABLE | LX_MAP_LOCKED | LX_MAP_NORESERVE |                 \
+	 LX_MAP_POPULATE | LX_MAP_NONBLOCK | LX_MAP_STACK | LX_MAP_HUGETLB |                       \
+	 LX_MAP_FIXED_NOREPLACE | LX_MAP_UNINITIALIZED | (0x3fu << 26) /* huge page size */)
 
-static struct mm *mm_of(struct thread *t) { return t->proc->mm; }
+static struct mm *mm_of(struct thread *t)
+{
+	return t->proc->mm;
+}
 
 long sys_brk(struct thread *t, const struct sysargs *a)
 {
@@ -52,8 +54,8 @@ long sys_mmap(struct thread *t, const struct sysargs *a)
 		return -EINVAL;
 	if (!(flags & LX_MAP_ANONYMOUS)) {
 		/* MAP_SHARED_VALIDATE is MAP_SHARED for the file's checks. */
-		int fflags = type == LX_MAP_SHARED_VALIDATE ? (flags & ~LX_MAP_TYPE) | LX_MAP_SHARED
-		                                            : flags;
+		int fflags =
+		    type == LX_MAP_SHARED_VALIDATE ? (flags & ~LX_MAP_TYPE) | LX_MAP_SHARED : flags;
 		/* Linux looks the fd up before anything else but the offset. */
 		r = fd_inode_for_mmap(t->proc, fd, prot, fflags, &ino);
 		if (r < 0)
@@ -150,8 +152,7 @@ long sys_mremap(struct thread *t, const struct sysargs *a)
 		return -EINVAL;
 	if ((flags & LX_MREMAP_FIXED) && !(flags & LX_MREMAP_MAYMOVE))
 		return -EINVAL;
-	if ((flags & LX_MREMAP_DONTUNMAP) &&
-	    (!(flags & LX_MREMAP_MAYMOVE) || old_len != new_len))
+	if ((flags & LX_MREMAP_DONTUNMAP) && (!(flags & LX_MREMAP_MAYMOVE) || old_len != new_len))
 		return -EINVAL;
 	if (old & ~PAGE_MASK)
 		return -EINVAL;
@@ -190,10 +191,11 @@ long sys_madvise(struct thread *t, const struct sysargs *a)
 	if (addr & ~PAGE_MASK)
 		return -EINVAL;
 	switch (advice) {
-	case 0 ... 4:   /* NORMAL RANDOM SEQUENTIAL WILLNEED DONTNEED */
-	case 8 ... 25:  /* FREE REMOVE DONTFORK DOFORK MERGEABLE ... COLLAPSE */
+	case 0 ... 4:  /* NORMAL RANDOM SEQUENTIAL WILLNEED DONTNEED */
+	case 8 ... 25: /* FREE REMOVE DONTFORK DOFORK MERGEABLE ... COLLAPSE */
 		break;
-	case 100: case 101: /* HWPOISON, SOFT_OFFLINE: CAP_SYS_ADMIN only */
+	case 100:
+	case 101: /* HWPOISON, SOFT_OFFLINE: CAP_SYS_ADMIN only */
 		return -EPERM;
 	default:
 		return -EINVAL;
@@ -219,7 +221,8 @@ long sys_madvise(struct thread *t, const struct sysargs *a)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (advice == 4 /* DONTNEED */ || advice == 8 /* FREE */ || advice == 24 /* DONTNEED_LOCKED */) {
+	if (advice == 4 /* DONTNEED */ || advice == 8 /* FREE */ ||
+	    advice == 24 /* DONTNEED_LOCKED */) {
 		/* Private pages read back as zero (anonymous) or as the file's
 		 * content; shared file pages come back from the file.
 		 * MADV_FREE may drop the pages at once. */
@@ -265,8 +268,14 @@ static long lock_range(struct thread *t, const struct sysargs *a)
 	return mm_range_mapped(mm_of(t), addr, len);
 }
 
-long sys_mlock(struct thread *t, const struct sysargs *a) { return lock_range(t, a); }
-long sys_munlock(struct thread *t, const struct sysargs *a) { return lock_range(t, a); }
+long sys_mlock(struct thread *t, const struct sysargs *a)
+{
+	return lock_range(t, a);
+}
+long sys_munlock(struct thread *t, const struct sysargs *a)
+{
+	return lock_range(t, a);
+}
 
 long sys_mincore(struct thread *t, const struct sysargs *a)
 {

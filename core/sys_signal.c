@@ -15,7 +15,10 @@
 #define LX_SIG_SETMASK 2
 #define SIGSET_SIZE 8
 
-static bool valid_signal(int sig) { return sig >= 0 && sig <= NSIG_LX; }
+static bool valid_signal(int sig)
+{
+	return sig >= 0 && sig <= NSIG_LX;
+}
 
 long sys_rt_sigaction(struct thread *t, const struct sysargs *a)
 {
@@ -96,7 +99,8 @@ long sys_sigaltstack(struct thread *t, const struct sysargs *a)
 	memset(&old, 0, sizeof old);
 	old.ss_sp = t->altstack.ss_sp;
 	old.ss_size = t->altstack.ss_size;
-	old.ss_flags = sig_altstack_flags(t, sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
+	old.ss_flags =
+	    sig_altstack_flags(t, sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
 	if (uss) {
 		int r = sig_altstack_set(t, &ss, sp);
 		if (r < 0)
@@ -266,7 +270,10 @@ long sys_rt_sigsuspend(struct thread *t, const struct sysargs *a)
 	return thread_park(t, 0);
 }
 
-long sys_pause(struct thread *t, const struct sysargs *a) { return thread_park(t, 0); }
+long sys_pause(struct thread *t, const struct sysargs *a)
+{
+	return thread_park(t, 0);
+}
 
 long sys_rt_sigreturn(struct thread *t, const struct sysargs *a)
 {

@@ -38,10 +38,10 @@
 
 /* What pthread_create (glibc, musl) and Rust's std ask for, plus flags
  * that change nothing here. */
-#define THREAD_FLAGS                                                           \
-	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |       \
-	 CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
-	 CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_IO)
+#define THREAD_FLAGS                                                                               \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |        \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |          \
+	 CLONE_DETACHED | CLONE_UNTRACED | CLONE_IO)
 
 /* The first address user space cannot have (the arch's TASK_SIZE_MAX). */
 #define TASK_SIZE_MAX ARCH_TASK_SIZE_MAX
@@ -74,13 +74,15 @@ static long do_clone(struct thread *t, const struct clone_req *c)
 		return -EINVAL;
 
 	if (!(f & CLONE_THREAD)) {
-		pr_warn_once("persona: warning: clone/fork of a new process is not implemented yet; the program gets ENOSYS");
+		pr_warn_once("persona: warning: clone/fork of a new process is not implemented "
+		             "yet; the program gets ENOSYS");
 		return -ENOSYS;
 	}
 	/* The fd table and cwd belong to struct proc: a thread cannot have
 	 * its own. */
 	if ((f & ~THREAD_FLAGS) || !(f & CLONE_FILES) || !(f & CLONE_FS)) {
-		pr_warn_once("persona: warning: clone of a thread with flags %#llx is not implemented; the program gets ENOSYS",
+		pr_warn_once("persona: warning: clone of a thread with flags %#llx is not "
+		             "implemented; the program gets ENOSYS",
 		             (unsigned long long)f);
 		return -ENOSYS;
 	}
@@ -116,11 +118,11 @@ long sys_clone(struct thread *t, const struct sysargs *a)
 	 * takes the low 32 bits of flags; the low byte is the exit signal,
 	 * which means nothing for a thread. */
 	struct clone_req c = {
-		.flags = a->a[0] & CLONE_LEGACY_FLAGS & ~CSIGNAL,
-		.sp = a->a[1],
-		.parent_tid = a->a[2],
-		.child_tid = a->a[3],
-		.tls = a->a[4],
+	    .flags = a->a[0] & CLONE_LEGACY_FLAGS & ~CSIGNAL,
+	    .sp = a->a[1],
+	    .parent_tid = a->a[2],
+	    .child_tid = a->a[3],
+	    .tls = a->a[4],
 	};
 	if ((c.flags & CLONE_PIDFD) && (c.flags & CLONE_PARENT_SETTID))
 		return -EINVAL; /* both would use parent_tid */
@@ -128,8 +130,8 @@ long sys_clone(struct thread *t, const struct sysargs *a)
 }
 
 struct clone_args_lx {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	    set_tid_size, cgroup;
 };
 #define CLONE_ARGS_SIZE_VER0 64
 #define CLONE_ARGS_SIZE_VER2 88
@@ -156,33 +158,37 @@ long sys_clone3(struct thread *t, const struct sysargs *a)
 		if (w)
 			return -E2BIG;
 	}
-	if (ca.set_tid_size > 32 || (!ca.set_tid && ca.set_tid_size) || (ca.set_tid && !ca.set_tid_size))
+	if (ca.set_tid_size > 32 || (!ca.set_tid && ca.set_tid_size) ||
+	    (ca.set_tid && !ca.set_tid_size))
 		return -EINVAL;
 	if ((ca.exit_signal & ~CSIGNAL) || ca.exit_signal > NSIG_LX)
 		return -EINVAL;
-	if ((ca.flags & CLONE_INTO_CGROUP) && (ca.cgroup > 0x7fffffff || size < CLONE_ARGS_SIZE_VER2))
+	if ((ca.flags & CLONE_INTO_CGROUP) &&
+	    (ca.cgroup > 0x7fffffff || size < CLONE_ARGS_SIZE_VER2))
 		return -EINVAL;
 	if (ca.flags & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP))
 		return -EINVAL;
 	if (ca.flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME)))
 		return -EINVAL;
-	if ((ca.flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) == (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND))
+	if ((ca.flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) ==
+	    (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND))
 		return -EINVAL;
 	if ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal)
 		return -EINVAL;
 	if (!ca.stack ? ca.stack_size != 0 : ca.stack_size == 0)
 		return -EINVAL;
-	if (ca.stack && (ca.stack + ca.stack_size < ca.stack || ca.stack + ca.stack_size > TASK_SIZE_MAX))
+	if (ca.stack &&
+	    (ca.stack + ca.stack_size < ca.stack || ca.stack + ca.stack_size > TASK_SIZE_MAX))
 		return -EINVAL;
 	if (ca.set_tid_size)
 		return -EPERM; /* choosing tids needs CAP_SYS_ADMIN */
 
 	struct clone_req c = {
-		.flags = ca.flags,
-		.sp = ca.stack ? ca.stack + ca.stack_size : 0,
-		.tls = ca.tls,
-		.parent_tid = ca.parent_tid,
-		.child_tid = ca.child_tid,
+	    .flags = ca.flags,
+	    .sp = ca.stack ? ca.stack + ca.stack_size : 0,
+	    .tls = ca.tls,
+	    .parent_tid = ca.parent_tid,
+	    .child_tid = ca.child_tid,
 	};
 	return do_clone(t, &c);
 }
@@ -238,7 +244,10 @@ long sys_get_robust_list(struct thread *t, const struct sysargs *a)
 	return 0;
 }
 
-long sys_gettid(struct thread *t, const struct sysargs *a) { return t->tid; }
+long sys_gettid(struct thread *t, const struct sysargs *a)
+{
+	return t->tid;
+}
 
 /* ---- Scheduler queries ---------------------------------------------------------- */
 /* A thread or process named by a pid argument: 0 is the caller. */
@@ -257,10 +266,16 @@ static struct thread *task_by_pid_arg(struct thread *t, int pid)
 	return NULL;
 }
 
-long sys_sched_yield(struct thread *t, const struct sysargs *a) { return 0; }
+long sys_sched_yield(struct thread *t, const struct sysargs *a)
+{
+	return 0;
+}
 
 /* Bytes of Linux's cpumask for this machine (a multiple of 8). */
-static size_t cpumask_bytes(void) { return ((plat_ncpus() + 63) / 64) * 8; }
+static size_t cpumask_bytes(void)
+{
+	return ((plat_ncpus() + 63) / 64) * 8;
+}
 
 long sys_sched_getaffinity(struct thread *t, const struct sysargs *a)
 {
@@ -374,14 +389,15 @@ static long prio_target(struct thread *t, int which, int who, struct proc **out)
 		break;
 	}
 	case PRIO_PGRP:
-		list_for_each_entry(p, &all_procs, all_link)
-			if (p->pgid == (who ? who : t->proc->pgid) && !p->exiting)
-				*out = p;
+		list_for_each_entry(p, &all_procs,
+		                    all_link) if (p->pgid == (who ? who : t->proc->pgid) &&
+		                                  !p->exiting) *out = p;
 		break;
 	case PRIO_USER:
-		list_for_each_entry(p, &all_procs, all_link)
-			if (p->uid == (uint32_t)(who ? who : (int)t->proc->uid) && !p->exiting)
-				*out = p;
+		list_for_each_entry(p, &all_procs,
+		                    all_link) if (p->uid ==
+		                                      (uint32_t)(who ? who : (int)t->proc->uid) &&
+		                                  !p->exiting) *out = p;
 		break;
 	default:
 		return -EINVAL;
@@ -449,9 +465,7 @@ long sys_getcpu(struct thread *t, const struct sysargs *a)
 static void barrier_threads(struct thread *t)
 {
 	struct thread *x;
-	list_for_each_entry(x, &t->proc->threads, proc_link)
-		if (x != t)
-			sched_kick(x);
+	list_for_each_entry(x, &t->proc->threads, proc_link) if (x != t) sched_kick(x);
 }
 
 long sys_membarrier(struct thread *t, const struct sysargs *a)

@@ -131,7 +131,10 @@ static int read_request(struct thread *t, uint64_t uts, struct timespec_lx *ts)
 	return 0;
 }
 
-static uint64_t add_sat(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
 
 static uint64_t ts_ns(const struct timespec_lx *ts)
 {
@@ -201,7 +204,8 @@ long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
 	case CLOCK_PROCESS_CPUTIME_ID:
 		/* Our CPU clock is an approximation; sleeping on it would
 		 * not mean what the program wants. */
-		pr_warn_once("persona: warning: clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID is not implemented; the program gets EOPNOTSUPP");
+		pr_warn_once("persona: warning: clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID is not "
+		             "implemented; the program gets EOPNOTSUPP");
 		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;

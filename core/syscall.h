@@ -4,7 +4,7 @@
 
 #include "kernel.h"
 
-#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note) \
+#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)                           \
 	long handler(struct thread *t, const struct sysargs *a);
 #include "syscalls.def"
 #undef SC

@@ -23,23 +23,22 @@ static int next_id = 1;
 struct proc *proc_by_pid(int pid)
 {
 	struct proc *p;
-	list_for_each_entry(p, &all_procs, all_link)
-		if (p->pid == pid)
-			return p;
+	list_for_each_entry(p, &all_procs, all_link) if (p->pid == pid) return p;
 	return NULL;
 }
 
 struct thread *thread_by_tid(int tid)
 {
 	struct thread *t;
-	list_for_each_entry(t, &all_threads, all_link)
-		if (t->tid == tid)
-			return t;
+	list_for_each_entry(t, &all_threads, all_link) if (t->tid == tid) return t;
 	return NULL;
 }
 
 /* A pid is also taken while it names a process whose first thread left. */
-static bool id_in_use(int id) { return thread_by_tid(id) || proc_by_pid(id); }
+static bool id_in_use(int id)
+{
+	return thread_by_tid(id) || proc_by_pid(id);
+}
 
 int task_alloc_id(void)
 {
@@ -56,23 +55,25 @@ int task_alloc_id(void)
 /* Linux's defaults for a process started from a login shell. */
 static void rlimit_defaults(struct proc *p)
 {
-	static const struct { uint64_t cur, max; } def[16] = {
-		[0] = {RLIM_INF, RLIM_INF},               /* CPU */
-		[1] = {RLIM_INF, RLIM_INF},               /* FSIZE */
-		[2] = {RLIM_INF, RLIM_INF},               /* DATA */
-		[3] = {8UL << 20, RLIM_INF},              /* STACK */
-		[4] = {0, RLIM_INF},                      /* CORE */
-		[5] = {RLIM_INF, RLIM_INF},               /* RSS */
-		[6] = {63704, 63704},                     /* NPROC */
-		[7] = {1024, 1048576},                    /* NOFILE */
-		[8] = {8UL << 20, 8UL << 20},             /* MEMLOCK */
-		[9] = {RLIM_INF, RLIM_INF},               /* AS */
-		[10] = {RLIM_INF, RLIM_INF},              /* LOCKS */
-		[11] = {63704, 63704},                    /* SIGPENDING */
-		[12] = {819200, 819200},                  /* MSGQUEUE */
-		[13] = {0, 0},                            /* NICE */
-		[14] = {0, 0},                            /* RTPRIO */
-		[15] = {RLIM_INF, RLIM_INF},              /* RTTIME */
+	static const struct {
+		uint64_t cur, max;
+	} def[16] = {
+	    [0] = {RLIM_INF, RLIM_INF},   /* CPU */
+	    [1] = {RLIM_INF, RLIM_INF},   /* FSIZE */
+	    [2] = {RLIM_INF, RLIM_INF},   /* DATA */
+	    [3] = {8UL << 20, RLIM_INF},  /* STACK */
+	    [4] = {0, RLIM_INF},          /* CORE */
+	    [5] = {RLIM_INF, RLIM_INF},   /* RSS */
+	    [6] = {63704, 63704},         /* NPROC */
+	    [7] = {1024, 1048576},        /* NOFILE */
+	    [8] = {8UL << 20, 8UL << 20}, /* MEMLOCK */
+	    [9] = {RLIM_INF, RLIM_INF},   /* AS */
+	    [10] = {RLIM_INF, RLIM_INF},  /* LOCKS */
+	    [11] = {63704, 63704},        /* SIGPENDING */
+	    [12] = {819200, 819200},      /* MSGQUEUE */
+	    [13] = {0, 0},                /* NICE */
+	    [14] = {0, 0},                /* RTPRIO */
+	    [15] = {RLIM_INF, RLIM_INF},  /* RTTIME */
 	};
 	for (int i = 0; i < 16; i++) {
 		p->rlim[i].cur = def[i].cur;

@@ -57,7 +57,7 @@ bool sig_deliver_pending(struct thread *t);
 #define LX_SI_USER 0
 #define LX_SI_KERNEL 0x80
 #define LX_SI_TKILL (-6)
-#define LX_SIGMASK(sig) (1ULL << ((sig) - 1))
+#define LX_SIGMASK(sig) (1ULL << ((sig)-1))
 #define LX_SIG_UNBLOCKABLE (LX_SIGMASK(SIGKILL) | LX_SIGMASK(SIGSTOP))
 
 /* A signal action as the core keeps it (the arch's sigframe.h says how it

@@ -7,9 +7,25 @@
 
 /* Argument kinds named in core/syscalls.def. */
 enum trace_kind {
-	TK__, TK_I, TK_U, TK_X, TK_FD, TK_DIRFD, TK_PATH, TK_STR, TK_PTR, TK_SIZE,
-	TK_MODE, TK_OFLAGS, TK_PROT, TK_MFLAGS, TK_SIG, TK_CLOCK, TK_FUTEXOP,
-	TK_BUF, TK_OBUF,
+	TK__,
+	TK_I,
+	TK_U,
+	TK_X,
+	TK_FD,
+	TK_DIRFD,
+	TK_PATH,
+	TK_STR,
+	TK_PTR,
+	TK_SIZE,
+	TK_MODE,
+	TK_OFLAGS,
+	TK_PROT,
+	TK_MFLAGS,
+	TK_SIG,
+	TK_CLOCK,
+	TK_FUTEXOP,
+	TK_BUF,
+	TK_OBUF,
 };
 
 /* What trace_enter saw, so that the line can be finished after the call

@@ -13,7 +13,10 @@
 struct inode *vfs_root;
 static uint64_t ino_counter = 1;
 
-uint64_t inode_next_ino(void) { return ++ino_counter; }
+uint64_t inode_next_ino(void)
+{
+	return ++ino_counter;
+}
 
 void inode_touch(struct inode *ino, bool m, bool c)
 {
@@ -56,7 +59,10 @@ static void inode_free(struct inode *ino)
 	free(ino);
 }
 
-void inode_ref(struct inode *ino) { ino->refs++; }
+void inode_ref(struct inode *ino)
+{
+	ino->refs++;
+}
 
 void inode_put(struct inode *ino)
 {
@@ -66,9 +72,15 @@ void inode_put(struct inode *ino)
 		inode_free(ino);
 }
 
-uint64_t inode_size(struct inode *ino) { return ino->size; }
+uint64_t inode_size(struct inode *ino)
+{
+	return ino->size;
+}
 
-unsigned inode_dtype(const struct inode *ino) { return (ino->mode & S_IFMT) >> 12; }
+unsigned inode_dtype(const struct inode *ino)
+{
+	return (ino->mode & S_IFMT) >> 12;
+}
 
 int inode_permission(struct inode *ino, int mask)
 {
@@ -92,9 +104,7 @@ int inode_permission(struct inode *ino, int mask)
 struct dentry *dir_find(struct inode *dir, const char *name)
 {
 	struct dentry *d;
-	list_for_each_entry(d, &dir->dir.entries, link)
-		if (!strcmp(d->name, name))
-			return d;
+	list_for_each_entry(d, &dir->dir.entries, link) if (!strcmp(d->name, name)) return d;
 	return NULL;
 }
 
@@ -143,7 +153,10 @@ void dir_unlink(struct inode *dir, struct dentry *d)
 		inode_free(ino);
 }
 
-bool inode_is_dir_empty(struct inode *dir) { return dir->dir.nentries == 0; }
+bool inode_is_dir_empty(struct inode *dir)
+{
+	return dir->dir.nentries == 0;
+}
 
 int inode_dir_path(struct inode *dir, char *buf, size_t size)
 {
@@ -160,9 +173,8 @@ int inode_dir_path(struct inode *dir, char *buf, size_t size)
 			return -ENOENT;
 		if (!name) {
 			struct dentry *d;
-			list_for_each_entry(d, &parent->dir.entries, link)
-				if (d->ino == cur)
-					name = d->name;
+			list_for_each_entry(d, &parent->dir.entries, link) if (d->ino == cur) name =
+			    d->name;
 			if (!name)
 				return -ENOENT;
 		}

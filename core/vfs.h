@@ -30,10 +30,10 @@ int inode_get_page(struct inode *ino, uint64_t pgoff, bool create, frame_t *out)
 long inode_read(struct inode *ino, void *buf, size_t len, uint64_t off);
 
 /* ---- Per-process state ------------------------------------------------------- */
-struct fdtable *fdtable_create(void);       /* empty */
+struct fdtable *fdtable_create(void);               /* empty */
 struct fdtable *fdtable_clone(struct fdtable *src); /* fork: share files */
-void fdtable_put(struct fdtable *fdt);      /* closes everything at last ref */
-void fdtable_get(struct fdtable *fdt);      /* CLONE_FILES */
+void fdtable_put(struct fdtable *fdt);              /* closes everything at last ref */
+void fdtable_get(struct fdtable *fdt);              /* CLONE_FILES */
 /* Install the console as fds 0, 1, 2. */
 int fdtable_install_console(struct fdtable *fdt);
 struct fs_context *fs_context_create(void); /* cwd /, umask 022 */
@@ -43,8 +43,7 @@ void fs_context_put(struct fs_context *fs);
 
 /* For mmap: the inode behind fd with a reference, after checking that the
  * file may be mapped with prot/flags (-EBADF, -EACCES, -ENODEV). */
-int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags,
-                      struct inode **out);
+int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags, struct inode **out);
 
 /* The event loop calls this on EV_CONSOLE. */
 void console_input_ready(void);

@@ -59,8 +59,7 @@ void plat_as_destroy(struct plat_as *as);
 /* Map npages frames at va (page aligned), frames[i] at va + i*4096, with
  * prot.  Replaces whatever was mapped there.  -ENOMEM on failure, in which
  * case none, some or all pages may be mapped: the core unmaps the range. */
-int plat_map(struct plat_as *as, uintptr_t va, const frame_t *frames,
-             size_t npages, int prot);
+int plat_map(struct plat_as *as, uintptr_t va, const frame_t *frames, size_t npages, int prot);
 /* Remove any mapping in [va, va+len).  Never fails. */
 void plat_unmap(struct plat_as *as, uintptr_t va, size_t len);
 /* Change the rights of pages already mapped in [va, va+len). */
@@ -72,8 +71,7 @@ struct plat_thread;
 /* Create a thread in as, stopped.  It runs only after plat_thread_resume.
  * owner is the core's cookie, handed back in every event of this thread.
  * -EAGAIN / -ENOMEM on failure. */
-int plat_thread_create(struct plat_as *as, void *owner,
-                       struct plat_thread **out);
+int plat_thread_create(struct plat_as *as, void *owner, struct plat_thread **out);
 /* Destroy a thread (running, stopped or parked).  Never fails. */
 void plat_thread_destroy(struct plat_thread *th);
 /* Registers as of the thread's last stop.  Valid only while it is stopped
@@ -90,13 +88,13 @@ void plat_thread_kick(struct plat_thread *th);
 
 /* ---- Events ------------------------------------------------------------- */
 enum plat_event_kind {
-	EV_SYSCALL,   /* th stopped at a system call; regs: IP after the insn */
-	EV_PAGEFAULT, /* th touched addr; access: PLAT_PROT_* wanted if known */
-	EV_EXCEPTION, /* th raised an exception: signo/code say what (SIGILL..) */
-	EV_KICKED,    /* th stopped because of plat_thread_kick */
+	EV_SYSCALL,     /* th stopped at a system call; regs: IP after the insn */
+	EV_PAGEFAULT,   /* th touched addr; access: PLAT_PROT_* wanted if known */
+	EV_EXCEPTION,   /* th raised an exception: signo/code say what (SIGILL..) */
+	EV_KICKED,      /* th stopped because of plat_thread_kick */
 	EV_THREAD_LOST, /* th vanished underneath us (host killed it) */
-	EV_TIMER,     /* the deadline given to plat_timer_set passed */
-	EV_CONSOLE,   /* console input may be readable */
+	EV_TIMER,       /* the deadline given to plat_timer_set passed */
+	EV_CONSOLE,     /* console input may be readable */
 	EV_HOST_SIGNAL, /* the server itself got SIGINT/SIGTERM/SIGHUP: signo */
 };
 

@@ -13,8 +13,8 @@
 #include "fake.h"
 
 /* ---- Frames ----------------------------------------------------------------- */
-static void **frames;         /* frames[f]: the memory, NULL when free */
-static uint32_t *frame_maps;  /* how many client pages map frame f */
+static void **frames;        /* frames[f]: the memory, NULL when free */
+static uint32_t *frame_maps; /* how many client pages map frame f */
 static uint32_t nframes_limit;
 static uint32_t nframes_used;
 static uint32_t next_hint;
@@ -41,7 +41,10 @@ static void fake_bug(const char *what)
 	abort();
 }
 
-uint32_t plat_frame_limit(void) { return nframes_limit; }
+uint32_t plat_frame_limit(void)
+{
+	return nframes_limit;
+}
 
 int plat_frame_alloc(frame_t *out)
 {
@@ -84,7 +87,10 @@ void *plat_frame_ptr(frame_t f)
 	return frames[f];
 }
 
-uint32_t plat_frames_in_use(void) { return nframes_used; }
+uint32_t plat_frames_in_use(void)
+{
+	return nframes_used;
+}
 
 /* ---- Address spaces ---------------------------------------------------------
  * Open addressing with linear probing, keyed by virtual page number;
@@ -104,8 +110,14 @@ struct plat_as {
 
 static struct plat_as *all_as;
 
-uintptr_t plat_user_base(void) { return 0x10000; }
-uintptr_t plat_user_top(void) { return 0x7ffffffff000UL; }
+uintptr_t plat_user_base(void)
+{
+	return 0x10000;
+}
+uintptr_t plat_user_top(void)
+{
+	return 0x7ffffffff000UL;
+}
 
 static size_t slot_of(const struct plat_as *as, uint64_t vpn)
 {
@@ -232,8 +244,7 @@ static bool va_ok(uintptr_t va, size_t len)
 	       len <= plat_user_top() - va && va <= plat_user_top();
 }
 
-int plat_map(struct plat_as *as, uintptr_t va, const frame_t *fr,
-             size_t npages, int prot)
+int plat_map(struct plat_as *as, uintptr_t va, const frame_t *fr, size_t npages, int prot)
 {
 	if (!va_ok(va, npages * PLAT_PAGE_SIZE))
 		fake_bug("plat_map outside the user range or unaligned");
@@ -324,7 +335,10 @@ frame_t fake_lookup(struct plat_as *as, uintptr_t va, int *prot)
 	return e ? e->frame : FRAME_NONE;
 }
 
-size_t fake_mapped_pages(struct plat_as *as) { return as->count; }
+size_t fake_mapped_pages(struct plat_as *as)
+{
+	return as->count;
+}
 
 /* ---- Threads ------------------------------------------------------------------ */
 int plat_thread_create(struct plat_as *as, void *owner, struct plat_thread **out)
@@ -381,10 +395,22 @@ void plat_thread_kick(struct plat_thread *th)
 		th->kicked = true;
 }
 
-const struct arch_regs *fake_thread_regs(struct plat_thread *th) { return &th->regs; }
-void fake_set_thread_regs(struct plat_thread *th, const struct arch_regs *r) { th->regs = *r; }
-int fake_thread_resumes(struct plat_thread *th) { return th->resumes; }
-void *fake_thread_owner(struct plat_thread *th) { return th->owner; }
+const struct arch_regs *fake_thread_regs(struct plat_thread *th)
+{
+	return &th->regs;
+}
+void fake_set_thread_regs(struct plat_thread *th, const struct arch_regs *r)
+{
+	th->regs = *r;
+}
+int fake_thread_resumes(struct plat_thread *th)
+{
+	return th->resumes;
+}
+void *fake_thread_owner(struct plat_thread *th)
+{
+	return th->owner;
+}
 
 /* ---- Events --------------------------------------------------------------------- */
 static struct plat_event *evq;
@@ -464,10 +490,22 @@ int plat_wait_event(struct plat_event *ev)
 }
 
 /* ---- Time ------------------------------------------------------------------------ */
-uint64_t plat_clock_ns(int clock) { return clocks[clock == 0 ? 0 : 1]; }
-void plat_timer_set(uint64_t deadline_ns) { timer_deadline = deadline_ns; }
-void fake_set_clock(int clock, uint64_t ns) { clocks[clock == 0 ? 0 : 1] = ns; }
-uint64_t fake_timer_deadline(void) { return timer_deadline; }
+uint64_t plat_clock_ns(int clock)
+{
+	return clocks[clock == 0 ? 0 : 1];
+}
+void plat_timer_set(uint64_t deadline_ns)
+{
+	timer_deadline = deadline_ns;
+}
+void fake_set_clock(int clock, uint64_t ns)
+{
+	clocks[clock == 0 ? 0 : 1] = ns;
+}
+uint64_t fake_timer_deadline(void)
+{
+	return timer_deadline;
+}
 
 /* ---- Console ----------------------------------------------------------------------- */
 struct buf {
@@ -526,10 +564,16 @@ void plat_console_watch(int on)
 		console_pending = true;
 }
 
-long plat_console_ioctl(int stream, unsigned long cmd, void *arg) { return -ENOTTY; }
+long plat_console_ioctl(int stream, unsigned long cmd, void *arg)
+{
+	return -ENOTTY;
+}
 
 /* Unit tests run with their output in a pipe. */
-int plat_console_kind(int stream) { return 2; }
+int plat_console_kind(int stream)
+{
+	return 2;
+}
 
 const char *fake_console_output(int stream, size_t *len)
 {
@@ -578,7 +622,10 @@ void plat_random(void *buf, size_t len)
 	}
 }
 
-unsigned plat_ncpus(void) { return 1; }
+unsigned plat_ncpus(void)
+{
+	return 1;
+}
 
 void plat_log(const char *msg, size_t len)
 {
@@ -617,6 +664,15 @@ void fake_reset(uint32_t frame_limit)
 	rng_state = 0x5eed;
 }
 
-void fake_fail_frame_alloc_after(int n) { fail_frame_after = n < 0 ? -1 : n; }
-void fake_fail_map_after(int n) { fail_map_after = n < 0 ? -1 : n; }
-void fake_fail_thread_create_after(int n) { fail_thread_after = n < 0 ? -1 : n; }
+void fake_fail_frame_alloc_after(int n)
+{
+	fail_frame_after = n < 0 ? -1 : n;
+}
+void fake_fail_map_after(int n)
+{
+	fail_map_after = n < 0 ? -1 : n;
+}
+void fake_fail_thread_create_after(int n)
+{
+	fail_thread_after = n < 0 ? -1 : n;
+}

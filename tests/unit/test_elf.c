@@ -201,14 +201,14 @@ TEST(elf_load_static_exec)
 	size_t len;
 	CHECK_EQ(mm_format_maps(mm, "/bin/prog", &maps, &len), 0);
 	const char *want =
-		"00400000-00401000 r-xp 00000000 00:00 0                                  /bin/prog\n"
-		"00402000-00403000 rw-p 00001000 00:00 0                                  /bin/prog\n"
-		"00403000-00406000 rw-p 00000000 00:00 0 \n"
+	    "00400000-00401000 r-xp 00000000 00:00 0                                  /bin/prog\n"
+	    "00402000-00403000 rw-p 00001000 00:00 0                                  /bin/prog\n"
+	    "00403000-00406000 rw-p 00000000 00:00 0 \n"
 #if defined(__riscv)
-		/* the sigreturn trampoline, where Linux has the vDSO */
-		"7ffff7ffe000-7ffff7fff000 r-xp 00000000 00:00 0 \n"
+	    /* the sigreturn trampoline, where Linux has the vDSO */
+	    "7ffff7ffe000-7ffff7fff000 r-xp 00000000 00:00 0 \n"
 #endif
-		"7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
+	    "7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
 	CHECK(!strcmp(maps, want));
 	if (strcmp(maps, want))
 		printf("%s", maps);

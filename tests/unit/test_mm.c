@@ -44,8 +44,8 @@ static void env_fini(struct env *e)
 	CHECK_EQ(plat_frames_in_use(), e->frames0);
 }
 
-static long sys(long (*fn)(struct thread *, const struct sysargs *), struct env *e,
-                uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+static long sys(long (*fn)(struct thread *, const struct sysargs *), struct env *e, uint64_t a0,
+                uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	struct sysargs a = {0, {a0, a1, a2, a3, a4, a5}};
 	return fn(&e->t, &a);
@@ -333,7 +333,9 @@ TEST(mm_brk_area)
 	char *maps;
 	size_t len;
 	CHECK_EQ(mm_format_maps(mm, "/bin/x", &maps, &len), 0);
-	CHECK(!strcmp(maps, "004d0000-004d3000 rw-p 00000000 00:00 0                                  [heap]\n"));
+	CHECK(!strcmp(
+	    maps,
+	    "004d0000-004d3000 rw-p 00000000 00:00 0                                  [heap]\n"));
 	free(maps);
 	/* Shrink: the memory goes. */
 	CHECK_EQ(sys(sys_brk, &e, base + 10, 0, 0, 0, 0, 0), base + 10);
@@ -362,7 +364,8 @@ TEST(mm_mmap_checks)
 	CHECK_EQ(sys(sys_mmap, &e, 1, 4096, PROT_R, ANON | LX_MAP_FIXED, -1, 0), -EINVAL);
 	CHECK_EQ(sys(sys_mmap, &e, 0, -4096ULL, PROT_R, ANON, -1, 0), -ENOMEM);
 	CHECK_EQ(sys(sys_mmap, &e, 0, 1ULL << 48, PROT_R, ANON, -1, 0), -ENOMEM);
-	CHECK_EQ(sys(sys_mmap, &e, 0x7ffffffff000ULL, 8192, PROT_R, ANON | LX_MAP_FIXED, -1, 0), -ENOMEM);
+	CHECK_EQ(sys(sys_mmap, &e, 0x7ffffffff000ULL, 8192, PROT_R, ANON | LX_MAP_FIXED, -1, 0),
+	         -ENOMEM);
 	/* Unknown prot bits: ignored by mmap. */
 	long a = sys(sys_mmap, &e, 0, 4096, PROT_R | 0x10, ANON, -1, 0);
 	CHECK_EQ(a, 0x7ffff7fff000L - 4096);
@@ -442,8 +445,8 @@ TEST(mm_maps_format)
 	size_t len;
 	CHECK_EQ(mm_format_maps(mm, "/bin/x", &maps, &len), 0);
 	const char *want =
-		"7ffff7ffe000-7ffff7fff000 r-xp 00000000 00:00 0 \n"
-		"7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
+	    "7ffff7ffe000-7ffff7fff000 r-xp 00000000 00:00 0 \n"
+	    "7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
 	CHECK(!strcmp(maps, want));
 	if (strcmp(maps, want))
 		printf("%s", maps);

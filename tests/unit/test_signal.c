@@ -18,12 +18,12 @@
 /* From test_task.c. */
 struct proc *tt_proc(struct thread **t0);
 uint64_t tt_mem(struct proc *p, size_t len);
-void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                uint64_t a3, uint64_t a4, uint64_t a5);
+void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                uint64_t a4, uint64_t a5);
 void tt_run(void);
 int64_t tt_ret(struct thread *t);
-long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2,
-             uint64_t a3, uint64_t a4, uint64_t a5);
+long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+             uint64_t a4, uint64_t a5);
 
 #define HANDLER 0x400100
 #define RESTORER 0x400200
@@ -121,10 +121,10 @@ TEST(test_signal_frame_roundtrip)
 	uint64_t frame[440 / 8];
 	CHECK_EQ(mm_copy_from(p->mm, frame, r->rsp, sizeof frame), 0);
 	CHECK_EQ(frame[0], RESTORER);
-	CHECK_EQ(frame[1], 6);                    /* uc_flags */
-	CHECK_EQ(frame[2], 0);                    /* uc_link */
-	CHECK_EQ(frame[4], LX_SS_DISABLE);        /* uc_stack.ss_flags */
-	const uint64_t *sc = &frame[6];           /* sigcontext */
+	CHECK_EQ(frame[1], 6);             /* uc_flags */
+	CHECK_EQ(frame[2], 0);             /* uc_link */
+	CHECK_EQ(frame[4], LX_SS_DISABLE); /* uc_stack.ss_flags */
+	const uint64_t *sc = &frame[6];    /* sigcontext */
 	CHECK_EQ(sc[0], orig.r8);
 	CHECK_EQ(sc[7], orig.r15);
 	CHECK_EQ(sc[8], orig.rdi);
@@ -137,13 +137,13 @@ TEST(test_signal_frame_roundtrip)
 	CHECK_EQ(sc[15], orig.rsp);
 	CHECK_EQ(sc[16], orig.rip);
 	CHECK_EQ(sc[17], orig.rflags);
-	CHECK_EQ(sc[18] & 0xffff, 0x33);          /* cs */
-	CHECK_EQ(sc[18] >> 48, 0x2b);             /* ss */
-	CHECK_EQ(sc[21], LX_SIGMASK(SIGHUP));     /* oldmask */
+	CHECK_EQ(sc[18] & 0xffff, 0x33);      /* cs */
+	CHECK_EQ(sc[18] >> 48, 0x2b);         /* ss */
+	CHECK_EQ(sc[21], LX_SIGMASK(SIGHUP)); /* oldmask */
 	uint64_t fpstate = sc[23];
 	CHECK_EQ(fpstate % 64, 0);
 	CHECK(fpstate >= r->rsp + 440 && fpstate + 512 <= orig.rsp - 128);
-	CHECK_EQ(frame[38], LX_SIGMASK(SIGHUP));  /* uc_sigmask */
+	CHECK_EQ(frame[38], LX_SIGMASK(SIGHUP)); /* uc_sigmask */
 	int32_t *info = (int32_t *)&frame[39];
 	CHECK(info[0] == SIGUSR1 && info[2] == LX_SI_TKILL && info[4] == 42);
 	CHECK_EQ(mm_copy_from(p->mm, fpu2, fpstate, 512), 0);
@@ -212,7 +212,7 @@ TEST(test_signal_frame_roundtrip)
 	CHECK_EQ(t->sigmask, LX_SIGMASK(SIGHUP) | LX_SIGMASK(SIGUSR1) | LX_SIGMASK(SIGUSR2));
 	uint32_t code[2];
 	CHECK_EQ(mm_copy_from(p->mm, code, p->sigtramp, sizeof code), 0);
-	CHECK(code[0] == 0x08b00893 && code[1] == 0x00000073); /* li a7,139; ecall */
+	CHECK(code[0] == 0x08b00893 && code[1] == 0x00000073);      /* li a7,139; ecall */
 	CHECK_EQ(mm_copy_to(p->mm, p->sigtramp, code, 4), -EFAULT); /* not writable */
 
 	/* The frame: siginfo, then the ucontext with the sigcontext at 176. */
@@ -220,12 +220,12 @@ TEST(test_signal_frame_roundtrip)
 	CHECK_EQ(mm_copy_from(p->mm, frame, sp, sizeof frame), 0);
 	int32_t *info = (int32_t *)&frame[0];
 	CHECK(info[0] == SIGUSR1 && info[2] == LX_SI_TKILL && info[4] == 42);
-	CHECK_EQ(frame[16], 0);                           /* uc_flags */
-	CHECK_EQ(frame[17], 0);                           /* uc_link */
-	CHECK_EQ((uint32_t)frame[19], LX_SS_DISABLE);     /* uc_stack.ss_flags */
-	CHECK_EQ(frame[21], LX_SIGMASK(SIGHUP));          /* uc_sigmask */
-	CHECK(!memcmp(&frame[38], &orig, sizeof orig));   /* sc_regs */
-	CHECK(!memcmp(&frame[70], fpu, 260));             /* f[32], fcsr */
+	CHECK_EQ(frame[16], 0);                         /* uc_flags */
+	CHECK_EQ(frame[17], 0);                         /* uc_link */
+	CHECK_EQ((uint32_t)frame[19], LX_SS_DISABLE);   /* uc_stack.ss_flags */
+	CHECK_EQ(frame[21], LX_SIGMASK(SIGHUP));        /* uc_sigmask */
+	CHECK(!memcmp(&frame[38], &orig, sizeof orig)); /* sc_regs */
+	CHECK(!memcmp(&frame[70], fpu, 260));           /* f[32], fcsr */
 	for (int i = 70 * 8 + 260; i < 1088; i++)
 		CHECK(((uint8_t *)frame)[i] == 0); /* reserved, END header */
 	/* Linux leaves the FP registers to the handler as they were. */
@@ -515,7 +515,8 @@ TEST(test_kill_checks)
 	CHECK_EQ(tt_call(t, sys_tkill, 0, 0, 0, 0, 0, 0), -EINVAL);
 	CHECK_EQ(tt_call(t, sys_tkill, (uint64_t)t->tid, 0, 0, 0, 0, 0), 0);
 	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid, 99999999, 99, 0, 0, 0), -ESRCH);
-	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid + 1, (uint64_t)t->tid, 0, 0, 0, 0), -ESRCH);
+	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid + 1, (uint64_t)t->tid, 0, 0, 0, 0),
+	         -ESRCH);
 	CHECK_EQ(tt_call(t, sys_tgkill, (uint64_t)p->pid, (uint64_t)t->tid, 99, 0, 0, 0), -EINVAL);
 	CHECK_EQ(tt_call(t, sys_tgkill, 0, (uint64_t)t->tid, 1, 0, 0, 0), -EINVAL);
 	CHECK_EQ(sig_pending_set(t), 0);

@@ -19,12 +19,12 @@
 /* Helpers shared with test_signal.c. */
 struct proc *tt_proc(struct thread **t0);
 uint64_t tt_mem(struct proc *p, size_t len);
-void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                uint64_t a3, uint64_t a4, uint64_t a5);
+void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                uint64_t a4, uint64_t a5);
 void tt_run(void);
 int64_t tt_ret(struct thread *t);
-long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2,
-             uint64_t a3, uint64_t a4, uint64_t a5);
+long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+             uint64_t a4, uint64_t a5);
 
 /* Call numbers on the architecture under test (x86_64, riscv64). */
 #define NR_NANOSLEEP ARCH_SYS_NR(35, 101)
@@ -59,8 +59,8 @@ uint64_t tt_mem(struct proc *p, size_t len)
 	return (uint64_t)addr;
 }
 
-void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                uint64_t a3, uint64_t a4, uint64_t a5)
+void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                uint64_t a4, uint64_t a5)
 {
 	struct arch_regs r = *fake_thread_regs(t->pt);
 #if defined(__x86_64__)
@@ -86,7 +86,10 @@ void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_
 }
 
 /* Serve events until the fake has none left. */
-void tt_run(void) { CHECK_EQ(core_run(), -EDEADLK); }
+void tt_run(void)
+{
+	CHECK_EQ(core_run(), -EDEADLK);
+}
 
 int64_t tt_ret(struct thread *t)
 {
@@ -98,8 +101,8 @@ int64_t tt_ret(struct thread *t)
 }
 
 /* Call a handler directly, outside the loop (for calls that never park). */
-long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2,
-             uint64_t a3, uint64_t a4, uint64_t a5)
+long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+             uint64_t a4, uint64_t a5)
 {
 	struct sysargs a = {0, {a0, a1, a2, a3, a4, a5}};
 	t->wake = WAKE_NONE;
@@ -347,8 +350,8 @@ TEST(test_futex_errors)
 	uint64_t w = tt_mem(p, 4096);
 	CHECK_EQ(tt_call(t0, sys_futex, w + 1, 1, 1, 0, 0, 0), -EINVAL);
 	CHECK_EQ(tt_call(t0, sys_futex, w, 99, 1, 0, 0, 0), -ENOSYS);
-	CHECK_EQ(tt_call(t0, sys_futex, w, 6, 0, 0, 0, 0), -ENOSYS);      /* LOCK_PI */
-	CHECK_EQ(tt_call(t0, sys_futex, w, 256, 0, 0, 0, 0), -ENOSYS);    /* WAIT|CLOCK_RT */
+	CHECK_EQ(tt_call(t0, sys_futex, w, 6, 0, 0, 0, 0), -ENOSYS);   /* LOCK_PI */
+	CHECK_EQ(tt_call(t0, sys_futex, w, 256, 0, 0, 0, 0), -ENOSYS); /* WAIT|CLOCK_RT */
 	CHECK_EQ(tt_call(t0, sys_futex, w, 256 | 1, 1, 0, 0, 0), -ENOSYS);
 	CHECK_EQ(tt_call(t0, sys_futex, 0x1000, 1, 1, 0, 0, 0), -EFAULT); /* shared */
 	CHECK_EQ(tt_call(t0, sys_futex, 0x1000, 129, 1, 0, 0, 0), 0);     /* private */
@@ -357,7 +360,8 @@ TEST(test_futex_errors)
 }
 
 /* ---- clone, exit, clear_child_tid, robust lists ------------------------------------ */
-#define GLIBC_CLONE_FLAGS 0x3d0f00ULL /* VM FS FILES SIGHAND THREAD SYSVSEM SETTLS PARENT_SETTID CHILD_CLEARTID */
+#define GLIBC_CLONE_FLAGS                                                                          \
+	0x3d0f00ULL /* VM FS FILES SIGHAND THREAD SYSVSEM SETTLS PARENT_SETTID CHILD_CLEARTID */
 
 TEST(test_clone_thread_and_join)
 {
@@ -421,10 +425,10 @@ TEST(test_clone_flags_checked)
 {
 	struct thread *t0;
 	struct proc *p = tt_proc(&t0);
-	CHECK_EQ(tt_call(t0, sys_clone, 0x10000, 0, 0, 0, 0, 0), -EINVAL);     /* THREAD alone */
-	CHECK_EQ(tt_call(t0, sys_clone, 0x10800, 0, 0, 0, 0, 0), -EINVAL);     /* no VM */
-	CHECK_EQ(tt_call(t0, sys_clone, 17, 0, 0, 0, 0, 0), -ENOSYS);         /* fork */
-	CHECK_EQ(tt_call(t0, sys_clone, 0x4111, 0, 0, 0, 0, 0), -ENOSYS);     /* vfork-like */
+	CHECK_EQ(tt_call(t0, sys_clone, 0x10000, 0, 0, 0, 0, 0), -EINVAL); /* THREAD alone */
+	CHECK_EQ(tt_call(t0, sys_clone, 0x10800, 0, 0, 0, 0, 0), -EINVAL); /* no VM */
+	CHECK_EQ(tt_call(t0, sys_clone, 17, 0, 0, 0, 0, 0), -ENOSYS);      /* fork */
+	CHECK_EQ(tt_call(t0, sys_clone, 0x4111, 0, 0, 0, 0, 0), -ENOSYS);  /* vfork-like */
 #if defined(__x86_64__) /* riscv64 takes any tp */
 	CHECK_EQ(tt_call(t0, sys_clone, GLIBC_CLONE_FLAGS, 0, 0, 0, 1ULL << 47, 0), -EPERM);
 #endif
@@ -742,7 +746,8 @@ TEST(test_syscall_table_for_arch)
 		open_seen |= !strcmp(e->name, "open");
 		arch_prctl_seen |= !strcmp(e->name, "arch_prctl");
 	}
-#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note) want += ARCH_SYS_NR(x86, rv) >= 0;
+#define SC(name, x86, rv, handler, status, k1, k2, k3, k4, k5, k6, note)                           \
+	want += ARCH_SYS_NR(x86, rv) >= 0;
 #include "syscalls.def"
 #undef SC
 	CHECK_EQ(rows, want);

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
 #include "fake.h"
+#include "file.h"
 #include "mm.h"
 #include "task.h"
 #include "unit.h"
@@ -165,7 +165,8 @@ TEST(test_vfs_path_resolution)
 	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/l", O_RDONLY | O_NOFOLLOW, 0, &f), -ELOOP);
 	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/f", O_RDONLY | O_DIRECTORY, 0, &f), -ENOTDIR);
 	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/a", O_RDWR, 0, &f), -EISDIR);
-	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/f", O_CREAT | O_EXCL | O_RDWR, 0644, &f), -EEXIST);
+	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/f", O_CREAT | O_EXCL | O_RDWR, 0644, &f),
+	         -EEXIST);
 	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/new/", O_CREAT | O_RDWR, 0644, &f), -EISDIR);
 	CHECK_EQ(vfs_open(t, LX_AT_FDCWD, "/tmp/pr/.", O_CREAT | O_RDWR, 0644, &f), -EISDIR);
 	/* O_CREAT through a dangling symlink creates its target */
@@ -219,18 +220,23 @@ TEST(test_vfs_rename_unlink_rules)
 	CHECK_EQ(vfs_unlink(t, LX_AT_FDCWD, "/proc", true), -EBUSY);
 	CHECK_EQ(vfs_unlink(t, LX_AT_FDCWD, "/tmp/rn/none", false), -ENOENT);
 
-	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/d", LX_AT_FDCWD, "/tmp/rn/d/sub/in", 0), -EINVAL);
+	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/d", LX_AT_FDCWD, "/tmp/rn/d/sub/in", 0),
+	         -EINVAL);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/d", LX_AT_FDCWD, "/tmp/rn/x", 0), -ENOTDIR);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/d", 0), -EISDIR);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/e", LX_AT_FDCWD, "/tmp/rn/d", 0), -ENOTEMPTY);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/d/.", LX_AT_FDCWD, "/tmp/rn/z", 0), -EBUSY);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/none", LX_AT_FDCWD, "/tmp/rn/z", 0), -ENOENT);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/dev/shm/x", 0), -EXDEV);
-	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/y", LX_RENAME_NOREPLACE), -EEXIST);
+	CHECK_EQ(
+	    vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/y", LX_RENAME_NOREPLACE),
+	    -EEXIST);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/x", 0), 0);
 
 	/* exchange, then replace */
-	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/y", LX_RENAME_EXCHANGE), 0);
+	CHECK_EQ(
+	    vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/y", LX_RENAME_EXCHANGE),
+	    0);
 	CHECK_EQ(get_file(t, "/tmp/rn/x", buf, sizeof buf), 3);
 	CHECK_EQ(get_file(t, "/tmp/rn/y", buf, sizeof buf), 2);
 	CHECK_EQ(vfs_rename(t, LX_AT_FDCWD, "/tmp/rn/x", LX_AT_FDCWD, "/tmp/rn/y", 0), 0);

@@ -39,26 +39,56 @@
  * by legacy mmap, refused by MAP_SHARED_VALIDATE). */
 #define ARCH_MAP_32BIT 0
 
-static inline uint64_t arch_sys_nr(const struct arch_regs *r) { return r->a7; }
+static inline uint64_t arch_sys_nr(const struct arch_regs *r)
+{
+	return r->a7;
+}
 static inline uint64_t arch_sys_arg(const struct arch_regs *r, int i)
 {
 	switch (i) {
-	case 0: return r->a0;
-	case 1: return r->a1;
-	case 2: return r->a2;
-	case 3: return r->a3;
-	case 4: return r->a4;
-	default: return r->a5;
+	case 0:
+		return r->a0;
+	case 1:
+		return r->a1;
+	case 2:
+		return r->a2;
+	case 3:
+		return r->a3;
+	case 4:
+		return r->a4;
+	default:
+		return r->a5;
 	}
 }
-static inline void arch_sys_set_ret(struct arch_regs *r, int64_t v) { r->a0 = (uint64_t)v; }
-static inline uint64_t arch_ip(const struct arch_regs *r) { return r->pc; }
-static inline uint64_t arch_sp(const struct arch_regs *r) { return r->sp; }
-static inline void arch_set_sp(struct arch_regs *r, uint64_t sp) { r->sp = sp; }
-static inline void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->pc = ip; }
-static inline void arch_set_tls(struct arch_regs *r, uint64_t tls) { r->tp = tls; }
+static inline void arch_sys_set_ret(struct arch_regs *r, int64_t v)
+{
+	r->a0 = (uint64_t)v;
+}
+static inline uint64_t arch_ip(const struct arch_regs *r)
+{
+	return r->pc;
+}
+static inline uint64_t arch_sp(const struct arch_regs *r)
+{
+	return r->sp;
+}
+static inline void arch_set_sp(struct arch_regs *r, uint64_t sp)
+{
+	r->sp = sp;
+}
+static inline void arch_set_ip(struct arch_regs *r, uint64_t ip)
+{
+	r->pc = ip;
+}
+static inline void arch_set_tls(struct arch_regs *r, uint64_t tls)
+{
+	r->tp = tls;
+}
 /* clone's CLONE_SETTLS value: riscv64 Linux stores any value in tp. */
-static inline int arch_check_tls(uint64_t tls) { return 0; }
+static inline int arch_check_tls(uint64_t tls)
+{
+	return 0;
+}
 
 /* struct stat as the riscv64 kernel writes it (newfstatat, fstat): the
  * asm-generic layout (include/uapi/asm-generic/stat.h). */

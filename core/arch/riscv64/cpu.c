@@ -12,8 +12,8 @@
 
 uint64_t arch_hwcap(void)
 {
-	return HWCAP_ISA('i') | HWCAP_ISA('m') | HWCAP_ISA('a') | HWCAP_ISA('f') |
-	       HWCAP_ISA('d') | HWCAP_ISA('c');
+	return HWCAP_ISA('i') | HWCAP_ISA('m') | HWCAP_ISA('a') | HWCAP_ISA('f') | HWCAP_ISA('d') |
+	       HWCAP_ISA('c');
 }
 
 /* Linux's show_cpuinfo fields.  mvendorid/marchid/mimpid 0 mean "not

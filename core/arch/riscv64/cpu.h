@@ -15,7 +15,10 @@
  * reported, because the core does not save vector state in signal
  * frames. */
 uint64_t arch_hwcap(void);
-static inline uint64_t arch_hwcap2(void) { return 0; }
+static inline uint64_t arch_hwcap2(void)
+{
+	return 0;
+}
 /* AT_MINSIGSTKSZ: Linux reports the rt_sigframe size without vector
  * state (get_rt_sigframe_size(false)): 1088 bytes, which is also exactly
  * the frame sigframe.c writes (checked there). */

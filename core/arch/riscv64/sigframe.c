@@ -64,8 +64,8 @@ _Static_assert(ARCH_FPU_STATE_SIZE >= FP_D_SIZE, "FPU state holds f[32] and fcsr
 #define LX_NR_RT_SIGRETURN 139
 /* addi a7, zero, 139 (li a7, 139), then ecall: 0x08b00893, 0x00000073. */
 static const uint32_t sigtramp_code[2] = {
-	(LX_NR_RT_SIGRETURN << 20) | (17 << 7) | 0x13,
-	0x00000073,
+    (LX_NR_RT_SIGRETURN << 20) | (17 << 7) | 0x13,
+    0x00000073,
 };
 
 int sigframe_exec_setup(struct proc *p)
@@ -109,7 +109,7 @@ int sigframe_setup(struct thread *t, int signo, const struct siginfo_lx *info,
 	f.uc.uc_link = 0;
 	f.uc.uc_stack.ss_sp = t->altstack.ss_sp;
 	f.uc.uc_stack.ss_flags =
-		sig_altstack_flags(t, orig_sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
+	    sig_altstack_flags(t, orig_sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
 	f.uc.uc_stack.ss_size = t->altstack.ss_size;
 	f.uc.uc_sigmask = oldmask;
 	f.uc.uc_mcontext.sc_regs = t->regs;

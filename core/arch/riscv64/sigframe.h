@@ -17,8 +17,8 @@ struct sigaction_lx {
 };
 
 /* sa_flags bits Linux keeps (UAPI_SA_FLAGS without SA_RESTORER). */
-#define ARCH_SA_FLAGS_KEPT                                                     \
-	(LX_SA_NOCLDSTOP | LX_SA_NOCLDWAIT | LX_SA_SIGINFO | LX_SA_EXPOSE_TAGBITS | \
+#define ARCH_SA_FLAGS_KEPT                                                                         \
+	(LX_SA_NOCLDSTOP | LX_SA_NOCLDWAIT | LX_SA_SIGINFO | LX_SA_EXPOSE_TAGBITS |                \
 	 LX_SA_ONSTACK | LX_SA_RESTART | LX_SA_NODEFER | LX_SA_RESETHAND)
 
 /* Handlers return through ra.  Linux points ra at rt_sigreturn in the

@@ -31,26 +31,56 @@
 /* mmap's MAP_32BIT (x86_64 only). */
 #define ARCH_MAP_32BIT 0x40
 
-static inline uint64_t arch_sys_nr(const struct arch_regs *r) { return r->rax; }
+static inline uint64_t arch_sys_nr(const struct arch_regs *r)
+{
+	return r->rax;
+}
 static inline uint64_t arch_sys_arg(const struct arch_regs *r, int i)
 {
 	switch (i) {
-	case 0: return r->rdi;
-	case 1: return r->rsi;
-	case 2: return r->rdx;
-	case 3: return r->r10;
-	case 4: return r->r8;
-	default: return r->r9;
+	case 0:
+		return r->rdi;
+	case 1:
+		return r->rsi;
+	case 2:
+		return r->rdx;
+	case 3:
+		return r->r10;
+	case 4:
+		return r->r8;
+	default:
+		return r->r9;
 	}
 }
-static inline void arch_sys_set_ret(struct arch_regs *r, int64_t v) { r->rax = (uint64_t)v; }
-static inline uint64_t arch_ip(const struct arch_regs *r) { return r->rip; }
-static inline uint64_t arch_sp(const struct arch_regs *r) { return r->rsp; }
-static inline void arch_set_sp(struct arch_regs *r, uint64_t sp) { r->rsp = sp; }
-static inline void arch_set_ip(struct arch_regs *r, uint64_t ip) { r->rip = ip; }
-static inline void arch_set_tls(struct arch_regs *r, uint64_t tls) { r->fs_base = tls; }
+static inline void arch_sys_set_ret(struct arch_regs *r, int64_t v)
+{
+	r->rax = (uint64_t)v;
+}
+static inline uint64_t arch_ip(const struct arch_regs *r)
+{
+	return r->rip;
+}
+static inline uint64_t arch_sp(const struct arch_regs *r)
+{
+	return r->rsp;
+}
+static inline void arch_set_sp(struct arch_regs *r, uint64_t sp)
+{
+	r->rsp = sp;
+}
+static inline void arch_set_ip(struct arch_regs *r, uint64_t ip)
+{
+	r->rip = ip;
+}
+static inline void arch_set_tls(struct arch_regs *r, uint64_t tls)
+{
+	r->fs_base = tls;
+}
 /* clone's CLONE_SETTLS value: Linux refuses a non-user fs_base. */
-static inline int arch_check_tls(uint64_t tls) { return tls >= ARCH_TASK_SIZE_MAX ? -EPERM : 0; }
+static inline int arch_check_tls(uint64_t tls)
+{
+	return tls >= ARCH_TASK_SIZE_MAX ? -EPERM : 0;
+}
 
 /* struct stat as the x86_64 kernel writes it (newfstatat, fstat). */
 struct lx_stat {

@@ -12,7 +12,10 @@
 uint64_t arch_hwcap(void);
 /* AT_HWCAP2: Linux sets bit 1 (FSGSBASE) only if it enabled the
  * instructions for user space; we do not promise it. */
-static inline uint64_t arch_hwcap2(void) { return 0; }
+static inline uint64_t arch_hwcap2(void)
+{
+	return 0;
+}
 /* AT_MINSIGSTKSZ: bytes a signal frame needs.  The core's frame is an
  * rt_sigframe with a 512-byte FXSAVE area (about 1 KiB with the ucontext
  * and siginfo); 2048 leaves room. */

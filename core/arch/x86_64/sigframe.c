@@ -70,9 +70,8 @@ _Static_assert(sizeof(struct rt_sigframe_lx) == 440, "rt_sigframe layout");
 #define EFL_RF 0x10000UL
 #define EFL_AC 0x40000UL
 /* The flags sigreturn may change (Linux's FIX_EFLAGS). */
-#define FIX_EFLAGS                                                             \
-	(EFL_AC | EFL_OF | EFL_DF | EFL_TF | EFL_SF | EFL_ZF | EFL_AF | EFL_PF |    \
-	 EFL_CF | EFL_RF)
+#define FIX_EFLAGS                                                                                 \
+	(EFL_AC | EFL_OF | EFL_DF | EFL_TF | EFL_SF | EFL_ZF | EFL_AF | EFL_PF | EFL_CF | EFL_RF)
 
 /* A freshly initialised FPU (what FNINIT + default MXCSR give): handlers
  * start with it, as Linux clears the user FPU state before a handler. */
@@ -193,7 +192,7 @@ int sigframe_setup(struct thread *t, int signo, const struct siginfo_lx *info,
 	f.uc.uc_link = 0;
 	f.uc.uc_stack.ss_sp = t->altstack.ss_sp;
 	f.uc.uc_stack.ss_flags =
-		sig_altstack_flags(t, orig_sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
+	    sig_altstack_flags(t, orig_sp) | (int32_t)(t->altstack.ss_flags & LX_SS_AUTODISARM);
 	f.uc.uc_stack.ss_size = t->altstack.ss_size;
 	save_regs(&f.uc.uc_mcontext, &t->regs);
 	fault_context(info, &f.uc.uc_mcontext);

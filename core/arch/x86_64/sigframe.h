@@ -17,14 +17,16 @@ struct sigaction_lx {
 };
 
 /* sa_flags bits Linux keeps (UAPI_SA_FLAGS on x86_64); others read back 0. */
-#define ARCH_SA_FLAGS_KEPT                                                     \
-	(LX_SA_NOCLDSTOP | LX_SA_NOCLDWAIT | LX_SA_SIGINFO | LX_SA_EXPOSE_TAGBITS | \
-	 LX_SA_RESTORER | LX_SA_ONSTACK | LX_SA_RESTART | LX_SA_NODEFER |         \
-	 LX_SA_RESETHAND)
+#define ARCH_SA_FLAGS_KEPT                                                                         \
+	(LX_SA_NOCLDSTOP | LX_SA_NOCLDWAIT | LX_SA_SIGINFO | LX_SA_EXPOSE_TAGBITS |                \
+	 LX_SA_RESTORER | LX_SA_ONSTACK | LX_SA_RESTART | LX_SA_NODEFER | LX_SA_RESETHAND)
 
 /* Per-process signal setup at exec: nothing on x86_64, where the C
  * library passes its own restorer (SA_RESTORER). */
-static inline int sigframe_exec_setup(struct proc *p) { return 0; }
+static inline int sigframe_exec_setup(struct proc *p)
+{
+	return 0;
+}
 
 /* Build the frame for signo on t's stack (or its alternate stack) from
  * t->regs and the FPU state, and point t->regs at the handler.  oldmask is

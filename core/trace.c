@@ -285,11 +285,18 @@ void trace_enter(struct thread *t, const struct sys_entry *e, struct trace_call 
 		return;
 	}
 	put(tc, "%s(", e->name);
+	tc->obuf_arg = -1;
 	int n = nargs(e);
 	for (int i = 0; i < n; i++) {
 		if (i)
 			put(tc, ", ");
+		size_t at = tc->len;
 		put_arg(t, tc, e->kind[i], t->cur.a[i], i < 5 ? t->cur.a[i + 1] : 0);
+		if (e->kind[i] == TK_OBUF && tc->obuf_arg < 0) {
+			tc->obuf_arg = i;
+			tc->obuf_at = at;
+			tc->obuf_end = tc->len;
+		}
 	}
 }
 
@@ -302,17 +309,16 @@ void trace_parked(struct trace_call *tc)
 
 void trace_exit(struct thread *t, struct trace_call *tc, long r)
 {
-	/* Output buffers: show what the call wrote. */
-	if (tc->e && r > 0 && r != SYS_GONE) {
-		int n = nargs(tc->e);
-		for (int i = 0; i < n; i++) {
-			if (tc->e->kind[i] == TK_OBUF && t->cur.a[i]) {
-				/* Re-render the argument in place of its address. */
-				put(tc, " /* arg%d: ", i + 1);
-				put_user_bytes(t, tc, t->cur.a[i], (uint64_t)r);
-				put(tc, " */");
-			}
-		}
+	/* An output buffer: show what the call wrote in place of its address
+	 * (strace's read(3, "data", 4096) = 4). */
+	if (tc->e && tc->obuf_arg >= 0 && r > 0 && r != SYS_GONE && r != SYS_NORETURN &&
+	    t->cur.a[tc->obuf_arg] && tc->obuf_end <= tc->len) {
+		char rest[sizeof tc->text];
+		size_t restlen = tc->len - tc->obuf_end;
+		memcpy(rest, tc->text + tc->obuf_end, restlen);
+		tc->len = tc->obuf_at;
+		put_user_bytes(t, tc, t->cur.a[tc->obuf_arg], (uint64_t)r);
+		put(tc, "%.*s", (int)restlen, rest);
 	}
 	put(tc, ")");
 	if (r == SYS_GONE)

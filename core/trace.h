@@ -36,6 +36,10 @@ struct trace_call {
 	size_t len;
 	const struct sys_entry *e;
 	int tid;
+	/* Where the output-buffer argument (if any) was rendered as an
+	 * address, to be replaced by what the call wrote. */
+	int obuf_arg;
+	size_t obuf_at, obuf_end;
 };
 
 void trace_enter(struct thread *t, const struct sys_entry *e, struct trace_call *tc);

@@ -6,6 +6,8 @@
 
 # The Debian packages the build and the tests use.
 PERSONA_DEPS="build-essential musl-tools busybox-static clang-format cpio strace"
+# The riscv64 cross build of the core and its unit tests under user-mode QEMU.
+PERSONA_DEPS="$PERSONA_DEPS gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static"
 
 persona_as_root() {
 	if [ "$(id -u)" = 0 ]; then

@@ -92,6 +92,8 @@ for u in build/unit build/asan/unit; do
 		skip "$u" "not built"
 	fi
 done
+# The core for riscv64: cross-built and its unit tests run under qemu-user.
+suite "riscv64 unit" make check-riscv64
 if [ "$HAVE_BACKEND_TEST" = 1 ] && [ -x build/backend-test ]; then
 	suite build/backend-test timeout 600 build/backend-test
 fi

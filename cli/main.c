@@ -26,34 +26,34 @@ extern char **environ;
 #define EXIT_NOT_FOUND 127
 
 static const char usage_text[] =
-	"Usage: persona run [OPTIONS] PROGRAM [ARGS...]\n"
-	"       persona syscalls --markdown\n"
-	"       persona help | --help\n"
-	"\n"
-	"Persona is an OS personality: it runs unmodified static Linux x86_64\n"
-	"programs and gives their system calls Linux semantics itself.  With the\n"
-	"Linux backend the program runs as a traced host process whose every\n"
-	"system call and page fault is served by Persona.\n"
-	"\n"
-	"Commands:\n"
-	"  run        run PROGRAM with ARGS and exit the way it does\n"
-	"  syscalls   print the system call compatibility table (markdown)\n"
-	"  help       show this text\n"
-	"\n"
-	"Options of run:\n"
-	"  --backend NAME   where to run: linux (the default; sel4 is not in this build)\n"
-	"  --root DIR       start the guest's filesystem as a copy of DIR (DIR itself\n"
-	"                   is never changed; its dev, proc and sys are left out)\n"
-	"  --trace          log every system call of the program on stderr\n"
-	"  --memory SIZE    memory for the guest, e.g. 512M or 2G (default 8G; nothing\n"
-	"                   is used until the program touches it)\n"
-	"\n"
-	"PROGRAM is a path, or a name looked up in PATH.  It must be a statically\n"
-	"linked x86_64 Linux program (gcc -static, musl-gcc -static, Rust with\n"
-	"+crt-static).\n"
-	"\n"
-	"Exit status: the program's own, or 128+N if signal N killed it;\n"
-	"127 if PROGRAM was not found, 126 if it cannot be run, 2 for usage errors.\n";
+    "Usage: persona run [OPTIONS] PROGRAM [ARGS...]\n"
+    "       persona syscalls --markdown\n"
+    "       persona help | --help\n"
+    "\n"
+    "Persona is an OS personality: it runs unmodified static Linux x86_64\n"
+    "programs and gives their system calls Linux semantics itself.  With the\n"
+    "Linux backend the program runs as a traced host process whose every\n"
+    "system call and page fault is served by Persona.\n"
+    "\n"
+    "Commands:\n"
+    "  run        run PROGRAM with ARGS and exit the way it does\n"
+    "  syscalls   print the system call compatibility table (markdown)\n"
+    "  help       show this text\n"
+    "\n"
+    "Options of run:\n"
+    "  --backend NAME   where to run: linux (the default; sel4 is not in this build)\n"
+    "  --root DIR       start the guest's filesystem as a copy of DIR (DIR itself\n"
+    "                   is never changed; its dev, proc and sys are left out)\n"
+    "  --trace          log every system call of the program on stderr\n"
+    "  --memory SIZE    memory for the guest, e.g. 512M or 2G (default 8G; nothing\n"
+    "                   is used until the program touches it)\n"
+    "\n"
+    "PROGRAM is a path, or a name looked up in PATH.  It must be a statically\n"
+    "linked x86_64 Linux program (gcc -static, musl-gcc -static, Rust with\n"
+    "+crt-static).\n"
+    "\n"
+    "Exit status: the program's own, or 128+N if signal N killed it;\n"
+    "127 if PROGRAM was not found, 126 if it cannot be run, 2 for usage errors.\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -83,11 +83,28 @@ static uint64_t parse_size(const char *s)
 		return 0;
 	int shift = 0;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
 		end += strlen(end);
@@ -111,7 +128,8 @@ static int find_program(const char *name, char *buf, size_t size)
 	if (strchr(name, '/')) {
 		if (stat(name, &st) < 0) {
 			cli_error("%s: %s", name, strerror(errno));
-			return errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+			return errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND
+			                                           : EXIT_CANNOT_RUN;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			cli_error("%s: is a directory", name);
@@ -311,7 +329,8 @@ static int cmd_run(int argc, char **argv)
 		case OPT_ROOT:
 			if (stat(val, &st) < 0 || !S_ISDIR(st.st_mode)) {
 				cli_error("--root %s: %s (give an existing directory)", val,
-				          errno == ENOENT ? "no such directory" : "not a directory");
+				          errno == ENOENT ? "no such directory"
+				                          : "not a directory");
 				return EXIT_USAGE;
 			}
 			o.root = val;
@@ -320,7 +339,8 @@ static int cmd_run(int argc, char **argv)
 			o.memory = parse_size(val);
 			if (o.memory < (16ULL << 20) || o.memory / 4096 >= UINT32_MAX) {
 				cli_error("--memory %s: not a size from 16M to 16T "
-				          "(write it like 512M or 2G)", val);
+				          "(write it like 512M or 2G)",
+				          val);
 				return EXIT_USAGE;
 			}
 			break;
@@ -332,13 +352,17 @@ static int cmd_run(int argc, char **argv)
 }
 
 /* ---- persona syscalls -------------------------------------------------------------------- */
-static void print_line(const char *line) { puts(line); }
+static void print_line(const char *line)
+{
+	puts(line);
+}
 
 static int cmd_syscalls(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--markdown"))
-			return usage_error("syscalls: unknown option '%s' (only --markdown)", argv[i]);
+			return usage_error("syscalls: unknown option '%s' (only --markdown)",
+			                   argv[i]);
 	core_print_syscall_table(print_line);
 	return 0;
 }

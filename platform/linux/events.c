@@ -144,7 +144,8 @@ static void read_signals(void)
 		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
 			if (si[i].ssi_signo == SIGCHLD)
 				continue; /* waitpid tells the rest */
-			struct plat_event ev = {.kind = EV_HOST_SIGNAL, .signo = (int)si[i].ssi_signo};
+			struct plat_event ev = {.kind = EV_HOST_SIGNAL,
+			                        .signo = (int)si[i].ssi_signo};
 			lx_queue_event(&ev);
 		}
 	}
@@ -155,9 +156,9 @@ static void read_signals(void)
 static int poll_sources(int timeout)
 {
 	struct pollfd p[3] = {
-		{.fd = sig_fd, .events = POLLIN},
-		{.fd = timer_fd, .events = POLLIN},
-		{.fd = 0, .events = POLLIN},
+	    {.fd = sig_fd, .events = POLLIN},
+	    {.fd = timer_fd, .events = POLLIN},
+	    {.fd = 0, .events = POLLIN},
 	};
 	int n = poll(p, console_watched ? 3 : 2, timeout);
 	if (n < 0)
@@ -253,10 +254,13 @@ void plat_timer_set(uint64_t deadline_ns)
 		return;
 	timer_deadline = deadline_ns;
 	struct itimerspec its = {
-		.it_value = {.tv_sec = (time_t)(deadline_ns / 1000000000ULL),
-		             .tv_nsec = (long)(deadline_ns % 1000000000ULL)},
+	    .it_value = {.tv_sec = (time_t)(deadline_ns / 1000000000ULL),
+	                 .tv_nsec = (long)(deadline_ns % 1000000000ULL)},
 	};
 	timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-void plat_console_watch(int on) { console_watched = on != 0; }
+void plat_console_watch(int on)
+{
+	console_watched = on != 0;
+}

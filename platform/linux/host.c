@@ -118,7 +118,10 @@ void plat_random(void *buf, size_t len)
 
 /* The CPUs the server was given, even when it runs its clients on one of
  * them (see memory.c): the guest sees the machine a native run would. */
-unsigned plat_ncpus(void) { return lx_host_cpus; }
+unsigned plat_ncpus(void)
+{
+	return lx_host_cpus;
+}
 
 void plat_log(const char *msg, size_t len)
 {

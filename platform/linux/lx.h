@@ -23,7 +23,7 @@
 #define LX_USER_TOP 0x7ff000000000UL
 
 /* ---- memory.c ------------------------------------------------------------ */
-extern int lx_memfd; /* -1 until linux_plat_init */
+extern int lx_memfd;          /* -1 until linux_plat_init */
 extern unsigned lx_host_cpus; /* CPUs we were given at start */
 int lx_memory_init(uint64_t limit);
 void lx_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -39,22 +39,22 @@ enum lx_state {
 struct plat_thread {
 	pid_t tid;
 	struct plat_as *as;
-	void *owner;                /* NULL while no core thread stands for it */
+	void *owner; /* NULL while no core thread stands for it */
 	enum lx_state state;
-	bool destroyed;             /* the core let go of it (a kept leader) */
-	bool at_syscall;            /* stopped at a SYSEMU syscall stop */
-	bool regs_valid;            /* uregs holds its registers of this stop */
-	bool kick_wanted;           /* plat_thread_kick sent PTRACE_INTERRUPT */
-	unsigned resume_seq;        /* as->map_seq when it was last let run */
+	bool destroyed;      /* the core let go of it (a kept leader) */
+	bool at_syscall;     /* stopped at a SYSEMU syscall stop */
+	bool regs_valid;     /* uregs holds its registers of this stop */
+	bool kick_wanted;    /* plat_thread_kick sent PTRACE_INTERRUPT */
+	unsigned resume_seq; /* as->map_seq when it was last let run */
 	struct user_regs_struct uregs;
 	struct plat_thread *hash_next; /* by tid */
 	struct plat_thread *as_next;   /* in as->threads */
 };
 
 struct plat_as {
-	pid_t pid;                  /* the host process (its leader's tid) */
-	bool leader_claimed;        /* the stub's first thread went to the core */
-	unsigned map_seq;           /* counts plat_map and plat_protect calls */
+	pid_t pid;           /* the host process (its leader's tid) */
+	bool leader_claimed; /* the stub's first thread went to the core */
+	unsigned map_seq;    /* counts plat_map and plat_protect calls */
 	struct plat_thread *threads;
 };
 

@@ -18,8 +18,8 @@
 #include "lx.h"
 
 int lx_memfd = -1;
-static char *pool;         /* the server's mapping of the whole memfd */
-static uint32_t nframes;   /* frame limit */
+static char *pool;          /* the server's mapping of the whole memfd */
+static uint32_t nframes;    /* frame limit */
 static uint32_t next_fresh; /* frames >= this were never handed out */
 static uint32_t in_use;
 
@@ -44,13 +44,15 @@ void lx_set_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *linux_plat_error(void) { return last_error[0] ? last_error : NULL; }
+const char *linux_plat_error(void)
+{
+	return last_error[0] ? last_error : NULL;
+}
 
 int lx_memory_init(uint64_t limit)
 {
 	if (limit < 16 * PLAT_PAGE_SIZE || limit / PLAT_PAGE_SIZE >= UINT32_MAX) {
-		lx_set_error("memory limit %llu bytes is out of range",
-		             (unsigned long long)limit);
+		lx_set_error("memory limit %llu bytes is out of range", (unsigned long long)limit);
 		return -EINVAL;
 	}
 	limit &= ~(PLAT_PAGE_SIZE - 1);
@@ -70,15 +72,15 @@ int lx_memory_init(uint64_t limit)
 	void *p = mmap(NULL, limit, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
-		lx_set_error("cannot map the memory pool of %llu bytes (%s): try a smaller --memory",
-		             (unsigned long long)limit, strerror(e));
+		lx_set_error(
+		    "cannot map the memory pool of %llu bytes (%s): try a smaller --memory",
+		    (unsigned long long)limit, strerror(e));
 		close(fd);
 		return -e;
 	}
 	/* Untouched pages of this array cost nothing either. */
-	uint32_t *ring = mmap(NULL, (limit / PLAT_PAGE_SIZE) * sizeof *ring,
-	                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-	                      -1, 0);
+	uint32_t *ring = mmap(NULL, (limit / PLAT_PAGE_SIZE) * sizeof *ring, PROT_READ | PROT_WRITE,
+	                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ring == MAP_FAILED) {
 		int e = errno;
 		lx_set_error("cannot allocate the frame list (%s)", strerror(e));
@@ -130,7 +132,10 @@ int linux_plat_init(uint64_t memory_limit)
 	return lx_events_init();
 }
 
-uint32_t plat_frame_limit(void) { return nframes; }
+uint32_t plat_frame_limit(void)
+{
+	return nframes;
+}
 
 /* Frames to punch out, as one run [punch_lo, punch_hi): frames are mostly
  * freed in runs (munmap of a range), and one fallocate per run is far
@@ -197,4 +202,7 @@ void *plat_frame_ptr(frame_t f)
 	return pool + (size_t)f * PLAT_PAGE_SIZE;
 }
 
-uint32_t plat_frames_in_use(void) { return in_use; }
+uint32_t plat_frames_in_use(void)
+{
+	return in_use;
+}

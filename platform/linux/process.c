@@ -30,27 +30,35 @@
 
 extern const char linux_stub_image[], linux_stub_image_end[];
 
-#define PTRACE_OPTIONS                                                                 \
-	(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD |             \
-	 PTRACE_O_TRACEEXEC)
+#define PTRACE_OPTIONS                                                                             \
+	(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)
 
 /* Threads of a new process share everything but the stack (which the
  * core's registers give it before it runs). */
-#define THREAD_CLONE_FLAGS                                                             \
+#define THREAD_CLONE_FLAGS                                                                         \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
 static int stub_fd = -1;
 static uintptr_t stub_ip; /* the stub's `syscall`; `int3` follows */
 
-uintptr_t plat_user_base(void) { return LX_USER_BASE; }
-uintptr_t plat_user_top(void) { return LX_USER_TOP; }
+uintptr_t plat_user_base(void)
+{
+	return LX_USER_BASE;
+}
+uintptr_t plat_user_top(void)
+{
+	return LX_USER_TOP;
+}
 
 /* ---- Threads by host tid ------------------------------------------------------ */
 #define TID_HASH 1024
 static struct plat_thread *tid_hash[TID_HASH];
 unsigned lx_live_threads;
 
-static struct plat_thread **tid_slot(pid_t tid) { return &tid_hash[(unsigned)tid % TID_HASH]; }
+static struct plat_thread **tid_slot(pid_t tid)
+{
+	return &tid_hash[(unsigned)tid % TID_HASH];
+}
 
 struct plat_thread *lx_thread_by_tid(pid_t tid)
 {
@@ -213,7 +221,8 @@ int lx_handle_status(struct plat_thread *th, int status, struct plat_event *ev)
 		 * delivered to a client; the core decides about signals. */
 		return resume_quiet(th);
 	}
-	if ((sig == SIGSEGV && si.si_code != SI_KERNEL) || (sig == SIGBUS && si.si_code == BUS_ADRERR)) {
+	if ((sig == SIGSEGV && si.si_code != SI_KERNEL) ||
+	    (sig == SIGBUS && si.si_code == BUS_ADRERR)) {
 		stopped_for_core(th, ev, EV_PAGEFAULT);
 		ev->addr = (uintptr_t)si.si_addr;
 		ev->present = sig == SIGBUS || si.si_code == SEGV_ACCERR;
@@ -359,8 +368,8 @@ static int as_syscall(struct plat_as *as, struct inject *in)
 	return -ESRCH;
 }
 
-static long as_call(struct plat_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                    uint64_t a3, uint64_t a4, uint64_t a5)
+static long as_call(struct plat_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                    uint64_t a4, uint64_t a5)
 {
 	struct inject in = {.nr = nr, .a = {a0, a1, a2, a3, a4, a5}};
 	int r = as_syscall(as, &in);
@@ -421,7 +430,8 @@ static int stub_prepare(void)
 	if (stub_fd >= 0)
 		return 0;
 	if (len < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_entry < LX_USER_TOP) {
-		lx_set_error("internal error: the embedded client stub is not what the build should make");
+		lx_set_error(
+		    "internal error: the embedded client stub is not what the build should make");
 		return -ENOEXEC;
 	}
 	/* MFD_EXEC: newer kernels may make memfds non-executable by default. */
@@ -628,8 +638,8 @@ int plat_thread_create(struct plat_as *as, void *owner, struct plat_thread **out
 	th = thread_new(as, in.clone_tid);
 	if (!th) {
 		struct inject ex = {.nr = SYS_exit};
-		struct plat_thread tmp = {.tid = in.clone_tid, .as = as, .state = LX_STOPPED,
-		                          .destroyed = true};
+		struct plat_thread tmp = {
+		    .tid = in.clone_tid, .as = as, .state = LX_STOPPED, .destroyed = true};
 		inject_on(&tmp, &ex);
 		return -ENOMEM;
 	}

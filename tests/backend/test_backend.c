@@ -15,16 +15,16 @@
 
 static int passed, failed;
 
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (cond) {                                                            \
-			passed++;                                                      \
-		} else {                                                               \
-			failed++;                                                      \
-			printf("  FAIL %s:%d: ", __FILE__, __LINE__);                  \
-			printf(__VA_ARGS__);                                           \
-			printf("\n");                                                  \
-		}                                                                      \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+		} else {                                                                           \
+			failed++;                                                                  \
+			printf("  FAIL %s:%d: ", __FILE__, __LINE__);                              \
+			printf(__VA_ARGS__);                                                       \
+			printf("\n");                                                              \
+		}                                                                                  \
 	} while (0)
 
 /* ---- A tiny assembler for the client code --------------------------------------- */
@@ -38,18 +38,54 @@ static void emit(struct code *c, const void *b, size_t n)
 	memcpy(c->p + c->n, b, n);
 	c->n += n;
 }
-static void emit32(struct code *c, uint32_t v) { emit(c, &v, 4); }
-static void mov_eax(struct code *c, uint32_t v) { emit(c, "\xb8", 1), emit32(c, v); }
-static void mov_rdi(struct code *c, uint32_t v) { emit(c, "\x48\xc7\xc7", 3), emit32(c, v); }
-static void mov_rdi_rax(struct code *c) { emit(c, "\x48\x89\xc7", 3); }
-static void load_rax(struct code *c, uint32_t addr) { emit(c, "\x48\x8b\x04\x25", 4), emit32(c, addr); }
-static void store_rdi(struct code *c, uint32_t addr) { emit(c, "\x48\x89\x3c\x25", 4), emit32(c, addr); }
-static void load_rdi_fs0(struct code *c) { emit(c, "\x64\x48\x8b\x3c\x25\0\0\0\0", 9); }
-static void movq_rdi_xmm0(struct code *c) { emit(c, "\x66\x48\x0f\x7e\xc7", 5); }
-static void sys(struct code *c) { emit(c, "\x0f\x05", 2); }
-static void int3(struct code *c) { emit(c, "\xcc", 1); }
-static void ud2(struct code *c) { emit(c, "\x0f\x0b", 2); }
-static void jmp_self(struct code *c) { emit(c, "\xeb\xfe", 2); }
+static void emit32(struct code *c, uint32_t v)
+{
+	emit(c, &v, 4);
+}
+static void mov_eax(struct code *c, uint32_t v)
+{
+	emit(c, "\xb8", 1), emit32(c, v);
+}
+static void mov_rdi(struct code *c, uint32_t v)
+{
+	emit(c, "\x48\xc7\xc7", 3), emit32(c, v);
+}
+static void mov_rdi_rax(struct code *c)
+{
+	emit(c, "\x48\x89\xc7", 3);
+}
+static void load_rax(struct code *c, uint32_t addr)
+{
+	emit(c, "\x48\x8b\x04\x25", 4), emit32(c, addr);
+}
+static void store_rdi(struct code *c, uint32_t addr)
+{
+	emit(c, "\x48\x89\x3c\x25", 4), emit32(c, addr);
+}
+static void load_rdi_fs0(struct code *c)
+{
+	emit(c, "\x64\x48\x8b\x3c\x25\0\0\0\0", 9);
+}
+static void movq_rdi_xmm0(struct code *c)
+{
+	emit(c, "\x66\x48\x0f\x7e\xc7", 5);
+}
+static void sys(struct code *c)
+{
+	emit(c, "\x0f\x05", 2);
+}
+static void int3(struct code *c)
+{
+	emit(c, "\xcc", 1);
+}
+static void ud2(struct code *c)
+{
+	emit(c, "\x0f\x0b", 2);
+}
+static void jmp_self(struct code *c)
+{
+	emit(c, "\xeb\xfe", 2);
+}
 static void jmp_to(struct code *c, size_t target)
 {
 	int8_t rel = (int8_t)((long)target - (long)(c->n + 2));
@@ -139,7 +175,8 @@ static void test_one_process(void)
 	*(uint64_t *)plat_frame_ptr(ftls) = 0x7715;
 
 	CHECK(plat_map(as, CODE_VA, &fcode, 1, PLAT_PROT_READ | PLAT_PROT_EXEC) == 0, "map code");
-	CHECK(plat_map(as, STACK_VA, &fstack, 1, PLAT_PROT_READ | PLAT_PROT_WRITE) == 0, "map stack");
+	CHECK(plat_map(as, STACK_VA, &fstack, 1, PLAT_PROT_READ | PLAT_PROT_WRITE) == 0,
+	      "map stack");
 	CHECK(plat_map(as, TLS_VA, &ftls, 1, PLAT_PROT_READ) == 0, "map tls");
 	CHECK(plat_thread_create(as, &A, &ta) == 0, "create thread A");
 
@@ -180,14 +217,16 @@ static void test_one_process(void)
 		      (unsigned long)r.rdi);
 	plat_thread_resume(ta, &r);
 	if (expect(EV_PAGEFAULT, &A, &ev, &r, "write fault") == 0) {
-		CHECK(ev.addr == DATA_VA && ev.present == 1, "write to read-only: addr %lx present %d",
-		      (unsigned long)ev.addr, ev.present);
+		CHECK(ev.addr == DATA_VA && ev.present == 1,
+		      "write to read-only: addr %lx present %d", (unsigned long)ev.addr,
+		      ev.present);
 	}
 	CHECK(plat_protect(as, DATA_VA, PLAT_PAGE_SIZE, PLAT_PROT_READ | PLAT_PROT_WRITE) == 0,
 	      "protect rw");
 	plat_thread_resume(ta, &r);
 	if (expect(EV_SYSCALL, &A, &ev, &r, "after write") == 0)
-		CHECK(*(uint64_t *)plat_frame_ptr(fdata) == 0x4242, "server sees the client's store");
+		CHECK(*(uint64_t *)plat_frame_ptr(fdata) == 0x4242,
+		      "server sees the client's store");
 	plat_thread_resume(ta, &r);
 	if (expect(EV_SYSCALL, &A, &ev, &r, "fs load") == 0)
 		CHECK(r.rax == 1004 && r.rdi == 0x7715, "fs:[0] read through fs_base: %lx",
@@ -200,7 +239,8 @@ static void test_one_process(void)
 	CHECK(plat_thread_set_fpu(ta, fpu) == 0, "set fpu");
 	plat_thread_resume(ta, &r);
 	if (expect(EV_SYSCALL, &A, &ev, &r, "xmm0") == 0)
-		CHECK(r.rax == 1005 && r.rdi == x, "xmm0 set through set_fpu: %lx", (unsigned long)r.rdi);
+		CHECK(r.rax == 1005 && r.rdi == x, "xmm0 set through set_fpu: %lx",
+		      (unsigned long)r.rdi);
 
 	plat_thread_resume(ta, &r);
 	if (expect(EV_EXCEPTION, &A, &ev, &r, "int3") == 0)

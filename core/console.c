@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "task.h"
 
 static struct inode *stream_ino[3];
 static struct waitq console_wq = {LIST_INIT(console_wq.waiters)};
@@ -87,7 +88,12 @@ static long console_write(struct file *f, struct thread *t, const void *buf, siz
 {
 	int s = stream_of(f);
 	/* A read-write terminal fd 0 writes where the terminal is. */
-	return plat_console_write(s == 0 ? 1 : s, buf, len);
+	long r = plat_console_write(s == 0 ? 1 : s, buf, len);
+	/* The caller's stream is a pipe nobody reads any more: the writer
+	 * gets SIGPIPE as well as EPIPE, as with any pipe (`yes | head`). */
+	if (r == -EPIPE)
+		sig_send_thread(t, SIGPIPE, NULL);
+	return r;
 }
 
 static unsigned console_poll(struct file *f, struct waitq **wq)

@@ -25,10 +25,14 @@ struct mm *mm_create(struct plat_as *as);
  * it before plat_as_destroy (the plat_as must still exist). */
 void mm_destroy(struct mm *mm);
 
-/* A client fault at addr wanting access (PLAT_PROT_*; 0 if unknown).
+/* A client fault at addr wanting access (PLAT_PROT_*; 0 if unknown), with
+ * MM_FAULT_NOT_PRESENT or'ed in when the hardware reported that no
+ * translation existed: a page the core has mapped since (another thread
+ * of the process faulted on it first) then just resumes.
  * 0: resolved, resume the thread.  -EFAULT: no mapping (SIGSEGV,
  * SEGV_MAPERR).  -EACCES: mapping forbids it (SIGSEGV, SEGV_ACCERR).
  * -ENOMEM: out of frames (SIGBUS / kill). */
+#define MM_FAULT_NOT_PRESENT 0x100
 int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
 
 /* Flags for mm_map, Linux's MAP_* values. */

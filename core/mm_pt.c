@@ -349,6 +349,8 @@ static bool prot_allows(int prot, int access)
 
 int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 {
+	bool not_present = access & MM_FAULT_NOT_PRESENT;
+	access &= PLAT_PROT_READ | PLAT_PROT_WRITE | PLAT_PROT_EXEC;
 	struct vma *vma = mm_find_vma(mm, addr);
 	if (!vma)
 		return -EFAULT;
@@ -361,7 +363,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 		 * rights violation, unless the access is known and allowed (a
 		 * spurious fault; map again to be sure). */
 		if (!access)
-			return -EACCES;
+			return not_present ? 0 : -EACCES;
 		frame_t f = e->frame;
 		return plat_map(mm->as, page, &f, 1, vma->prot) < 0 ? -ENOMEM : 0;
 	}

@@ -229,7 +229,8 @@ static void on_syscall(struct thread *t)
 
 static void on_pagefault(struct thread *t, const struct plat_event *ev)
 {
-	int r = mm_handle_fault(t->proc->mm, ev->addr, ev->access);
+	int r = mm_handle_fault(t->proc->mm, ev->addr,
+	                        ev->access | (ev->present ? 0 : MM_FAULT_NOT_PRESENT));
 	switch (r) {
 	case 0:
 		break;

@@ -112,6 +112,10 @@ TEST(mm_fault_rights)
 	CHECK(fake_lookup(e.p.as, ro, &prot) != FRAME_NONE);
 	CHECK_EQ(prot, PROT_R);
 	CHECK_EQ(mm_handle_fault(mm, ro, 0), -EACCES);
+	/* A not-present fault on a page mapped meanwhile (two threads raced
+	 * to it): resume; a PROT_NONE page stays a violation. */
+	CHECK_EQ(mm_handle_fault(mm, ro, MM_FAULT_NOT_PRESENT), 0);
+	CHECK_EQ(mm_handle_fault(mm, none, MM_FAULT_NOT_PRESENT), -EACCES);
 	env_fini(&e);
 }
 

@@ -9,36 +9,10 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "elf64.h"
 #include "mm_impl.h"
 #include "sigframe.h"
 #include "vfs.h"
-
-/* The ELF-64 structures we read (own definitions: the core does not
- * depend on the host's <elf.h>). */
-struct ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_REL 1
-#define ET_EXEC 2
-#define ET_DYN 3
-#define ET_CORE 4
-#define PT_LOAD 1
-#define PT_INTERP 3
-#define PT_PHDR 6
-#define PF_X 1
-#define PF_W 2
-#define PF_R 4
 
 enum {
 	AT_NULL = 0,
@@ -69,7 +43,7 @@ enum {
 /* Linux's limit on argument and environment strings: a quarter of the
  * stack limit. */
 #define ARG_MAX_BYTES (STACK_SIZE / 4)
-#define MAX_PHDRS (65536 / sizeof(struct phdr))
+#define MAX_PHDRS (65536 / sizeof(struct elf64_phdr))
 
 static char why_buf[160];
 
@@ -106,7 +80,7 @@ static const char *machine_name(unsigned m)
 }
 
 /* Check the header; a one-line reason on failure. */
-static int check_ehdr(const struct ehdr *eh, long n, const char **why)
+static int check_ehdr(const struct elf64_ehdr *eh, long n, const char **why)
 {
 	if (n < 4 || memcmp(eh->ident, "\177ELF", 4)) {
 		*why = "not an ELF file";
@@ -143,7 +117,7 @@ static int check_ehdr(const struct ehdr *eh, long n, const char **why)
 		                             : "not an executable";
 		return -ENOEXEC;
 	}
-	if (eh->phentsize != sizeof(struct phdr) || eh->phnum == 0 || eh->phnum > MAX_PHDRS) {
+	if (eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0 || eh->phnum > MAX_PHDRS) {
 		*why = "corrupt ELF header (program headers)";
 		return -ENOEXEC;
 	}
@@ -157,7 +131,7 @@ static int seg_prot(uint32_t pf)
 }
 
 /* Map one PT_LOAD segment at bias. */
-static int map_segment(struct mm *mm, struct inode *exe, const struct phdr *ph, uint64_t bias)
+static int map_segment(struct mm *mm, struct inode *exe, const struct elf64_phdr *ph, uint64_t bias)
 {
 	uint64_t start = bias + ph->vaddr, page = start & PAGE_MASK;
 	uint64_t file_end = start + ph->filesz, mem_end = start + ph->memsz;
@@ -189,12 +163,32 @@ static int map_segment(struct mm *mm, struct inode *exe, const struct phdr *ph, 
 	return 0;
 }
 
-static size_t vec_len(char *const v[])
+/* The number of strings in v; adds the bytes they take (with their
+ * NULs) to *bytes. */
+static size_t vec_len(char *const v[], size_t *bytes)
 {
 	size_t n = 0;
 	while (v && v[n])
-		n++;
+		*bytes += strlen(v[n++]) + 1;
 	return n;
+}
+
+/* Where the next string goes: in the image being built and in the
+ * client. */
+struct str_area {
+	char *s;
+	uint64_t va;
+};
+
+/* Copy str to the string area; its client address. */
+static uint64_t put_string(struct str_area *sa, const char *str)
+{
+	size_t l = strlen(str) + 1;
+	uint64_t va = sa->va;
+	memcpy(sa->s, str, l);
+	sa->s += l;
+	sa->va += l;
+	return va;
 }
 
 /* Build the initial stack below top; returns the stack pointer (the argc
@@ -202,12 +196,8 @@ static size_t vec_len(char *const v[])
 static long build_stack(struct proc *p, uint64_t top, const char *execfn, char *const argv[],
                         char *const envp[], const uint64_t *aux, size_t naux_words)
 {
-	size_t argc = vec_len(argv), envc = vec_len(envp);
 	size_t strbytes = strlen(execfn) + 1;
-	for (size_t i = 0; i < argc; i++)
-		strbytes += strlen(argv[i]) + 1;
-	for (size_t i = 0; i < envc; i++)
-		strbytes += strlen(envp[i]) + 1;
+	size_t argc = vec_len(argv, &strbytes), envc = vec_len(envp, &strbytes);
 	if (strbytes > ARG_MAX_BYTES)
 		return -E2BIG;
 
@@ -225,29 +215,17 @@ static long build_stack(struct proc *p, uint64_t top, const char *execfn, char *
 	if (!img)
 		return -ENOMEM;
 	uint64_t *w = (uint64_t *)img;
-	char *s = img + (strings - sp);
-	uint64_t sva = strings;
+	struct str_area sa = {img + (strings - sp), strings};
 	size_t k = 0;
 
 	w[k++] = argc;
-	for (size_t i = 0; i < argc; i++) {
-		size_t l = strlen(argv[i]) + 1;
-		memcpy(s, argv[i], l);
-		w[k++] = sva;
-		s += l;
-		sva += l;
-	}
+	for (size_t i = 0; i < argc; i++)
+		w[k++] = put_string(&sa, argv[i]);
 	w[k++] = 0;
-	for (size_t i = 0; i < envc; i++) {
-		size_t l = strlen(envp[i]) + 1;
-		memcpy(s, envp[i], l);
-		w[k++] = sva;
-		s += l;
-		sva += l;
-	}
+	for (size_t i = 0; i < envc; i++)
+		w[k++] = put_string(&sa, envp[i]);
 	w[k++] = 0;
-	uint64_t execfn_va = sva;
-	memcpy(s, execfn, strlen(execfn) + 1);
+	uint64_t execfn_va = put_string(&sa, execfn);
 	for (size_t i = 0; i < naux_words; i += 2) {
 		w[k++] = aux[i];
 		switch (aux[i]) {
@@ -276,8 +254,8 @@ static long build_stack(struct proc *p, uint64_t top, const char *execfn, char *
 int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const argv[],
              char *const envp[], struct arch_regs *regs, const char **why)
 {
-	struct ehdr eh;
-	struct phdr *ph = NULL;
+	struct elf64_ehdr eh;
+	struct elf64_phdr *ph = NULL;
 	uint64_t fsize = inode_size(exe);
 	struct mm *mm = p->mm;
 	long n;
@@ -315,7 +293,7 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const 
 	bool have_load = false, have_phdr = false;
 	r = -ENOEXEC;
 	for (size_t i = 0; i < eh.phnum; i++) {
-		const struct phdr *q = &ph[i];
+		const struct elf64_phdr *q = &ph[i];
 		if (q->type == PT_INTERP) {
 			*why =
 			    "dynamically linked programs are not supported yet; build with -static";
@@ -406,7 +384,7 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const 
 		AT_PHDR,
 		bias + phdr_vaddr,
 		AT_PHENT,
-		sizeof(struct phdr),
+		sizeof(struct elf64_phdr),
 		AT_PHNUM,
 		eh.phnum,
 		AT_BASE,

@@ -263,6 +263,27 @@ struct file *fd_get(struct proc *p, int fd)
 	return fdt->fd[fd].f;
 }
 
+struct file *fd_get_nopath(struct proc *p, int fd)
+{
+	struct file *f = fd_get(p, fd);
+	if (f && (f->flags & LX_O_PATH)) {
+		file_put(f);
+		return NULL;
+	}
+	return f;
+}
+
+int fd_get_inode(struct proc *p, int fd, struct inode **out)
+{
+	struct file *f = fd_get(p, fd);
+	if (!f)
+		return -EBADF;
+	*out = f->ino;
+	inode_ref(*out);
+	file_put(f);
+	return 0;
+}
+
 int fd_install(struct proc *p, struct file *f, int min, bool cloexec)
 {
 	struct fdtable *fdt = p->fds;
@@ -277,6 +298,14 @@ int fd_install(struct proc *p, struct file *f, int min, bool cloexec)
 		}
 	}
 	return -EMFILE;
+}
+
+int fd_install_new(struct proc *p, struct file *f, bool cloexec)
+{
+	int fd = fd_install(p, f, 0, cloexec);
+	if (fd < 0)
+		file_put(f);
+	return fd;
 }
 
 /* dup2 / dup3: replace whatever fd held. */

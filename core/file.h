@@ -221,9 +221,18 @@ int file_open_inode(struct thread *t, struct inode *ino, unsigned flags, const c
                     struct file **out);
 /* A referenced file for fd, or NULL. */
 struct file *fd_get(struct proc *p, int fd);
+/* fd_get for the calls that act on the open file (I/O, ioctl, getdents,
+ * fchmod...): an O_PATH file is no file to them (EBADF), as with Linux's
+ * fdget(). */
+struct file *fd_get_nopath(struct proc *p, int fd);
+/* The referenced inode of fd's file (O_PATH files too), or -EBADF. */
+int fd_get_inode(struct proc *p, int fd, struct inode **out);
 /* Install f (takes over the caller's reference) at the lowest free fd
  * >= min. -EMFILE. */
 int fd_install(struct proc *p, struct file *f, int min, bool cloexec);
+/* Install a file just made at the lowest free fd; on failure drop the
+ * caller's reference, so there is nothing left to undo. */
+int fd_install_new(struct proc *p, struct file *f, bool cloexec);
 int fd_install_at(struct proc *p, struct file *f, int fd, bool cloexec);
 int fd_close(struct proc *p, int fd);
 int fd_get_cloexec(struct proc *p, int fd);

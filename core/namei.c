@@ -35,12 +35,9 @@ static int start_dir(struct thread *t, int dirfd, const char *path, struct inode
 		*out = fs_cwd(t->proc); /* referenced */
 		return 0;
 	} else {
-		struct file *f = fd_get(t->proc, dirfd);
-		if (!f)
-			return -EBADF;
-		ino = f->ino;
-		inode_ref(ino);
-		file_put(f);
+		int r = fd_get_inode(t->proc, dirfd, &ino);
+		if (r < 0)
+			return r;
 		if (path[0] && !S_ISDIR(ino->mode)) {
 			inode_put(ino);
 			return -ENOTDIR;
@@ -799,38 +796,22 @@ static bool fill_dirent(void *ctx, const char *name, size_t namelen, uint64_t in
                         uint64_t next_off)
 {
 	struct dirent_buf *db = ctx;
-	size_t reclen;
-	if (db->is64) {
-		/* struct linux_dirent64: ino, off, reclen, type, name */
-		reclen = (19 + namelen + 1 + 7) & ~(size_t)7;
-		if (db->used + reclen > db->size) {
-			db->full = true;
-			return false;
-		}
-		char *p = db->buf + db->used;
-		memset(p, 0, reclen);
-		memcpy(p, &ino, 8);
-		memcpy(p + 8, &next_off, 8);
-		uint16_t rl = (uint16_t)reclen;
-		memcpy(p + 16, &rl, 2);
-		p[18] = (char)dtype;
-		memcpy(p + 19, name, namelen);
-	} else {
-		/* struct linux_dirent: ino, off, reclen, name, NUL, ..., type */
-		reclen = (18 + namelen + 2 + 7) & ~(size_t)7;
-		if (db->used + reclen > db->size) {
-			db->full = true;
-			return false;
-		}
-		char *p = db->buf + db->used;
-		memset(p, 0, reclen);
-		memcpy(p, &ino, 8);
-		memcpy(p + 8, &next_off, 8);
-		uint16_t rl = (uint16_t)reclen;
-		memcpy(p + 16, &rl, 2);
-		memcpy(p + 18, name, namelen);
-		p[reclen - 1] = (char)dtype;
+	/* struct linux_dirent64: ino, off, reclen, type, name, NUL.
+	 * struct linux_dirent:   ino, off, reclen, name, NUL, ..., type. */
+	size_t name_off = db->is64 ? 19 : 18;
+	size_t reclen = (name_off + namelen + (db->is64 ? 1 : 2) + 7) & ~(size_t)7;
+	if (db->used + reclen > db->size) {
+		db->full = true;
+		return false;
 	}
+	char *p = db->buf + db->used;
+	uint16_t rl = (uint16_t)reclen;
+	memset(p, 0, reclen);
+	memcpy(p, &ino, 8);
+	memcpy(p + 8, &next_off, 8);
+	memcpy(p + 16, &rl, 2);
+	memcpy(p + name_off, name, namelen);
+	p[db->is64 ? 18 : reclen - 1] = (char)dtype;
 	db->used += reclen;
 	return true;
 }

@@ -229,16 +229,14 @@ long sys_close(struct thread *t, const struct sysargs *a)
 
 long sys_lseek(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = getf(t, a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	int64_t off = (int64_t)a->a[1], base;
 	unsigned whence = (unsigned)a->a[2];
 	long r;
 
 	if (!f)
 		return -EBADF;
-	if (f->flags & LX_O_PATH) {
-		r = -EBADF;
-	} else if (!f->ops->seekable) {
+	if (!f->ops->seekable) {
 		r = -ESPIPE;
 	} else if (whence > LX_SEEK_HOLE) {
 		r = -EINVAL;
@@ -275,10 +273,7 @@ long sys_dup(struct thread *t, const struct sysargs *a)
 	struct file *f = getf(t, a->a[0]);
 	if (!f)
 		return -EBADF;
-	int r = fd_install(t->proc, f, 0, false);
-	if (r < 0)
-		file_put(f);
-	return r;
+	return fd_install_new(t->proc, f, false);
 }
 
 static long do_dup3(struct thread *t, int oldfd, int newfd, unsigned flags)
@@ -443,16 +438,12 @@ long sys_ioctl(struct thread *t, const struct sysargs *a)
 	int fd = (int)a->a[0];
 	unsigned cmd = (unsigned)a->a[1];
 	uint64_t arg = a->a[2];
-	struct file *f = getf(t, a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, fd);
 	int32_t v;
 	long r;
 
 	if (!f)
 		return -EBADF;
-	if (f->flags & LX_O_PATH) {
-		file_put(f);
-		return -EBADF;
-	}
 	switch (cmd) {
 	case LX_FIOCLEX:
 	case LX_FIONCLEX:
@@ -505,16 +496,14 @@ static long do_pipe2(struct thread *t, uint64_t uaddr, unsigned flags)
 	r = pipe_create(&rd, &wr, flags);
 	if (r < 0)
 		return r;
-	fds[0] = fd_install(t->proc, rd, 0, flags & O_CLOEXEC);
+	fds[0] = fd_install_new(t->proc, rd, flags & O_CLOEXEC);
 	if (fds[0] < 0) {
-		file_put(rd);
 		file_put(wr);
 		return fds[0];
 	}
-	fds[1] = fd_install(t->proc, wr, 0, flags & O_CLOEXEC);
+	fds[1] = fd_install_new(t->proc, wr, flags & O_CLOEXEC);
 	if (fds[1] < 0) {
 		fd_close(t->proc, fds[0]);
-		file_put(wr);
 		return fds[1];
 	}
 	if (copy_to_user(t, uaddr, fds, sizeof fds) < 0) {
@@ -543,12 +532,7 @@ static long do_eventfd(struct thread *t, unsigned initval, unsigned flags)
 	if (flags & ~(unsigned)(O_CLOEXEC | O_NONBLOCK | LX_EFD_SEMAPHORE))
 		return -EINVAL;
 	r = eventfd_create(initval, flags, &f);
-	if (r < 0)
-		return r;
-	r = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
-	if (r < 0)
-		file_put(f);
-	return r;
+	return r < 0 ? r : fd_install_new(t->proc, f, flags & O_CLOEXEC);
 }
 
 long sys_eventfd(struct thread *t, const struct sysargs *a)
@@ -590,12 +574,7 @@ long sys_memfd_create(struct thread *t, const struct sysargs *a)
 	snprintf(path, sizeof path, "/memfd:%s", name);
 	r = file_open_inode(t, ino, O_RDWR, path, &f);
 	inode_put(ino);
-	if (r < 0)
-		return r;
-	r = fd_install(t->proc, f, 0, flags & LX_MFD_CLOEXEC);
-	if (r < 0)
-		file_put(f);
-	return r;
+	return r < 0 ? r : fd_install_new(t->proc, f, flags & LX_MFD_CLOEXEC);
 }
 
 /* ---- Copying between files --------------------------------------------------- */
@@ -742,14 +721,12 @@ long sys_copy_file_range(struct thread *t, const struct sysargs *a)
 
 long sys_ftruncate(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = getf(t, a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	int64_t len = (int64_t)a->a[1];
 	long r;
 	if (!f)
 		return -EBADF;
-	if (f->flags & LX_O_PATH)
-		r = -EBADF;
-	else if (len < 0)
+	if (len < 0)
 		r = -EINVAL;
 	else if (!S_ISREG(f->ino->mode) || f->ino->iops || !file_writable(f))
 		r = -EINVAL;
@@ -761,14 +738,12 @@ long sys_ftruncate(struct thread *t, const struct sysargs *a)
 
 static long sync_fd(struct thread *t, uint64_t fd)
 {
-	struct file *f = getf(t, fd);
+	struct file *f = fd_get_nopath(t->proc, (int)fd);
 	long r;
 	if (!f)
 		return -EBADF;
 	/* Everything is in memory; only files that can be synced answer 0. */
-	r = (f->flags & LX_O_PATH)                           ? -EBADF
-	    : S_ISREG(f->ino->mode) || S_ISDIR(f->ino->mode) ? 0
-	                                                     : -EINVAL;
+	r = S_ISREG(f->ino->mode) || S_ISDIR(f->ino->mode) ? 0 : -EINVAL;
 	file_put(f);
 	return r;
 }
@@ -788,15 +763,13 @@ long sys_sync(struct thread *t, const struct sysargs *a)
 
 long sys_fadvise64(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = getf(t, a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	int64_t len = (int64_t)a->a[2];
 	int advice = (int)a->a[3];
 	long r = 0;
 	if (!f)
 		return -EBADF;
-	if (f->flags & LX_O_PATH)
-		r = -EBADF;
-	else if (file_is_pipe(f))
+	if (file_is_pipe(f))
 		r = -ESPIPE;
 	else if (advice < 0 || advice > 5 || len < 0)
 		r = -EINVAL;
@@ -812,14 +785,12 @@ long sys_fadvise64(struct thread *t, const struct sysargs *a)
 /* flock: granted at once (a single process holds no conflicting lock). */
 long sys_flock(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = getf(t, a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	unsigned op = (unsigned)a->a[1] & ~(unsigned)LX_LOCK_NB;
 	long r = 0;
 	if (!f)
 		return -EBADF;
-	if (f->flags & LX_O_PATH)
-		r = -EBADF;
-	else if (op != LX_LOCK_SH && op != LX_LOCK_EX && op != LX_LOCK_UN)
+	if (op != LX_LOCK_SH && op != LX_LOCK_EX && op != LX_LOCK_UN)
 		r = -EINVAL;
 	file_put(f);
 	return r;

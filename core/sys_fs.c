@@ -17,6 +17,14 @@ static int get_path(struct thread *t, uint64_t uaddr, char *buf)
 	return r < 0 ? (int)r : 0;
 }
 
+/* Two client paths, for the calls that name an old and a new one; the
+ * first failure wins, as in Linux. */
+static int get_two_paths(struct thread *t, uint64_t ua, char *a, uint64_t ub, char *b)
+{
+	int r = get_path(t, ua, a);
+	return r < 0 ? r : get_path(t, ub, b);
+}
+
 static long do_open(struct thread *t, int dirfd, uint64_t upath, int flags, uint32_t mode)
 {
 	char path[LX_PATH_MAX];
@@ -29,12 +37,7 @@ static long do_open(struct thread *t, int dirfd, uint64_t upath, int flags, uint
 	if ((flags & LX_O_TMPFILE) == LX_O_TMPFILE && (flags & O_CREAT))
 		return -EINVAL;
 	r = vfs_open(t, dirfd, path, flags, mode, &f);
-	if (r < 0)
-		return r;
-	r = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
-	if (r < 0)
-		file_put(f);
-	return r;
+	return r < 0 ? r : fd_install_new(t->proc, f, flags & O_CLOEXEC);
 }
 
 long sys_open(struct thread *t, const struct sysargs *a)
@@ -103,13 +106,9 @@ long sys_newfstatat(struct thread *t, const struct sysargs *a)
 
 long sys_fstat(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = fd_get(t->proc, (int)a->a[0]);
-	if (!f)
-		return -EBADF;
-	struct inode *ino = f->ino;
-	inode_ref(ino);
-	file_put(f);
-	return stat_out(t, ino, a->a[1]);
+	struct inode *ino;
+	int r = fd_get_inode(t->proc, (int)a->a[0], &ino);
+	return r < 0 ? r : stat_out(t, ino, a->a[1]);
 }
 
 struct lx_statx_ts {
@@ -184,15 +183,11 @@ long sys_statx(struct thread *t, const struct sysargs *a)
 
 static long do_getdents(struct thread *t, const struct sysargs *a, bool is64)
 {
-	struct file *f = fd_get(t->proc, (int)a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	size_t count = (size_t)(unsigned)a->a[2];
 	long r;
 	if (!f)
 		return -EBADF;
-	if (f->flags & LX_O_PATH) {
-		file_put(f);
-		return -EBADF;
-	}
 	if (!S_ISDIR(f->ino->mode)) {
 		file_put(f);
 		return -ENOTDIR;
@@ -273,7 +268,7 @@ static long do_renameat2(struct thread *t, int odfd, uint64_t uold, int ndfd, ui
 		return -EINVAL;
 	if ((flags & LX_RENAME_NOREPLACE) && (flags & LX_RENAME_EXCHANGE))
 		return -EINVAL;
-	if ((r = get_path(t, uold, oldp)) < 0 || (r = get_path(t, unew, newp)) < 0)
+	if ((r = get_two_paths(t, uold, oldp, unew, newp)) < 0)
 		return r;
 	return vfs_rename(t, odfd, oldp, ndfd, newp, flags);
 }
@@ -295,7 +290,7 @@ static long do_symlinkat(struct thread *t, uint64_t utarget, int dirfd, uint64_t
 {
 	char target[LX_PATH_MAX], path[LX_PATH_MAX];
 	int r;
-	if ((r = get_path(t, utarget, target)) < 0 || (r = get_path(t, upath, path)) < 0)
+	if ((r = get_two_paths(t, utarget, target, upath, path)) < 0)
 		return r;
 	return vfs_symlink(t, target, dirfd, path);
 }
@@ -315,7 +310,7 @@ static long do_linkat(struct thread *t, int odfd, uint64_t uold, int ndfd, uint6
 	int r;
 	if (flags & ~(LX_AT_SYMLINK_FOLLOW | LX_AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((r = get_path(t, uold, oldp)) < 0 || (r = get_path(t, unew, newp)) < 0)
+	if ((r = get_two_paths(t, uold, oldp, unew, newp)) < 0)
 		return r;
 	return vfs_link(t, odfd, oldp, ndfd, newp, flags);
 }
@@ -403,11 +398,11 @@ static long chmod_inode(struct inode *ino, uint32_t mode)
 
 long sys_fchmod(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = fd_get(t->proc, (int)a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	long r;
 	if (!f)
 		return -EBADF;
-	r = (f->flags & LX_O_PATH) ? -EBADF : chmod_inode(f->ino, (uint32_t)a->a[1]);
+	r = chmod_inode(f->ino, (uint32_t)a->a[1]);
 	file_put(f);
 	return r;
 }
@@ -459,12 +454,11 @@ static long chown_inode(struct inode *ino, uint32_t uid, uint32_t gid)
 
 long sys_fchown(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = fd_get(t->proc, (int)a->a[0]);
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
 	long r;
 	if (!f)
 		return -EBADF;
-	r = (f->flags & LX_O_PATH) ? -EBADF
-	                           : chown_inode(f->ino, (uint32_t)a->a[1], (uint32_t)a->a[2]);
+	r = chown_inode(f->ino, (uint32_t)a->a[1], (uint32_t)a->a[2]);
 	file_put(f);
 	return r;
 }
@@ -528,17 +522,12 @@ long sys_utimensat(struct thread *t, const struct sysargs *a)
 		/* utimensat(fd, NULL, ...): the file fd refers to (futimens). */
 		if (flags & LX_AT_SYMLINK_NOFOLLOW)
 			return -EINVAL;
-		struct file *f = fd_get(t->proc, dirfd);
-		if (!f)
-			return -EBADF;
-		ino = f->ino;
-		inode_ref(ino);
-		file_put(f);
+		r = fd_get_inode(t->proc, dirfd, &ino);
 	} else {
 		r = stat_target(t, dirfd, a->a[1], flags, &ino);
-		if (r < 0)
-			return r;
 	}
+	if (r < 0)
+		return r;
 	/* Setting "now" needs write access or ownership; explicit times need
 	 * ownership. */
 	if (!owner_or_root(ino) && (!now_both || inode_permission(ino, 2) < 0))
@@ -621,13 +610,9 @@ long sys_statfs(struct thread *t, const struct sysargs *a)
 
 long sys_fstatfs(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = fd_get(t->proc, (int)a->a[0]);
-	if (!f)
-		return -EBADF;
-	struct inode *ino = f->ino;
-	inode_ref(ino);
-	file_put(f);
-	return statfs_out(t, ino, a->a[1]);
+	struct inode *ino;
+	int r = fd_get_inode(t->proc, (int)a->a[0], &ino);
+	return r < 0 ? r : statfs_out(t, ino, a->a[1]);
 }
 
 /* ---- truncate ----------------------------------------------------------------- */
@@ -689,13 +674,9 @@ long sys_chdir(struct thread *t, const struct sysargs *a)
 
 long sys_fchdir(struct thread *t, const struct sysargs *a)
 {
-	struct file *f = fd_get(t->proc, (int)a->a[0]);
-	if (!f)
-		return -EBADF;
-	struct inode *ino = f->ino;
-	inode_ref(ino);
-	file_put(f);
-	return chdir_to(t, ino);
+	struct inode *ino;
+	int r = fd_get_inode(t->proc, (int)a->a[0], &ino);
+	return r < 0 ? r : chdir_to(t, ino);
 }
 
 long sys_umask(struct thread *t, const struct sysargs *a)

@@ -108,18 +108,41 @@ struct dentry *dir_find(struct inode *dir, const char *name)
 	return NULL;
 }
 
-int dir_link(struct inode *dir, const char *name, struct inode *ino)
+static struct dentry *dentry_new(const char *name, struct inode *ino)
 {
 	size_t n = strlen(name);
 	struct dentry *d = malloc(sizeof *d + n + 1);
-	if (!d)
-		return -ENOMEM;
-	memcpy(d->name, name, n + 1);
-	d->ino = ino;
+	if (d) {
+		memcpy(d->name, name, n + 1);
+		d->ino = ino;
+	}
+	return d;
+}
+
+/* Entry bookkeeping shared by link, unlink and rename: the directory's
+ * offsets, entry count and size. */
+static void dir_insert(struct inode *dir, struct dentry *d)
+{
 	d->seq = dir->dir.next_seq++;
 	list_add_tail(&d->link, &dir->dir.entries);
 	dir->dir.nentries++;
 	dir->size = dir->dir.nentries * 20 + 40; /* tmpfs-like, unimportant */
+}
+
+static void dir_remove(struct inode *dir, struct dentry *d)
+{
+	list_del(&d->link);
+	free(d);
+	dir->dir.nentries--;
+	dir->size = dir->dir.nentries * 20 + 40;
+}
+
+int dir_link(struct inode *dir, const char *name, struct inode *ino)
+{
+	struct dentry *d = dentry_new(name, ino);
+	if (!d)
+		return -ENOMEM;
+	dir_insert(dir, d);
 	ino->nlink++;
 	if (S_ISDIR(ino->mode)) {
 		ino->nlink++; /* its "." */
@@ -136,10 +159,7 @@ int dir_link(struct inode *dir, const char *name, struct inode *ino)
 void dir_unlink(struct inode *dir, struct dentry *d)
 {
 	struct inode *ino = d->ino;
-	list_del(&d->link);
-	free(d);
-	dir->dir.nentries--;
-	dir->size = dir->dir.nentries * 20 + 40;
+	dir_remove(dir, d);
 	inode_touch(dir, true, true);
 	inode_touch(ino, false, true);
 	if (S_ISDIR(ino->mode)) {
@@ -522,24 +542,15 @@ int dir_move(struct inode *odir, struct dentry *od, struct inode *ndir, const ch
              struct dentry *victim)
 {
 	struct inode *ino = od->ino;
-	size_t n = strlen(name);
-	struct dentry *d = malloc(sizeof *d + n + 1);
+	struct dentry *d = dentry_new(name, ino);
 	if (!d)
 		return -ENOMEM;
-	memcpy(d->name, name, n + 1);
-	d->ino = ino;
 	/* Keep ino alive while its old name goes. */
 	ino->refs++;
 	if (victim)
 		dir_unlink(ndir, victim);
-	list_del(&od->link);
-	free(od);
-	odir->dir.nentries--;
-	odir->size = odir->dir.nentries * 20 + 40;
-	d->seq = ndir->dir.next_seq++;
-	list_add_tail(&d->link, &ndir->dir.entries);
-	ndir->dir.nentries++;
-	ndir->size = ndir->dir.nentries * 20 + 40;
+	dir_remove(odir, od);
+	dir_insert(ndir, d);
 	if (S_ISDIR(ino->mode)) {
 		odir->nlink--;
 		ndir->nlink++;

@@ -7,25 +7,12 @@
 #include <stdlib.h>
 
 #include "cpu.h"
+#include "elf64.h"
 #include "fake.h"
 #include "mm_impl.h"
 #include "syscall.h"
 #include "unit.h"
 #include "vfs.h"
-
-struct t_ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct t_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
 
 #define IMG_SIZE 0x1100
 
@@ -35,8 +22,8 @@ struct t_phdr {
 static unsigned char *make_image(uint16_t type, uint64_t base)
 {
 	unsigned char *img = calloc(1, IMG_SIZE);
-	struct t_ehdr *eh = (struct t_ehdr *)img;
-	struct t_phdr *ph = (struct t_phdr *)(img + 64);
+	struct elf64_ehdr *eh = (struct elf64_ehdr *)img;
+	struct elf64_phdr *ph = (struct elf64_phdr *)(img + 64);
 	memcpy(eh->ident, "\177ELF\2\1\1", 7);
 	eh->type = type;
 	eh->machine = ARCH_ELF_MACHINE;
@@ -46,8 +33,9 @@ static unsigned char *make_image(uint16_t type, uint64_t base)
 	eh->ehsize = 64;
 	eh->phentsize = sizeof *ph;
 	eh->phnum = 2;
-	ph[0] = (struct t_phdr){1, 5, 0, base, base, 0x1000, 0x1000, 0x1000};
-	ph[1] = (struct t_phdr){1, 6, 0x1010, base + 0x2010, base + 0x2010, 0x20, 0x3000, 0x1000};
+	ph[0] = (struct elf64_phdr){1, 5, 0, base, base, 0x1000, 0x1000, 0x1000};
+	ph[1] =
+	    (struct elf64_phdr){1, 6, 0x1010, base + 0x2010, base + 0x2010, 0x20, 0x3000, 0x1000};
 	memset(img + 0x1010, 0x5a, 0x20);
 	memset(img + 0x1030, 0xee, IMG_SIZE - 0x1030);
 	return img;
@@ -250,8 +238,8 @@ static void expect_fail(unsigned char *img, size_t len, int err, const char *rea
 TEST(elf_load_refusals)
 {
 	unsigned char *img = make_image(2, 0x400000);
-	struct t_ehdr *eh = (struct t_ehdr *)img;
-	struct t_phdr *ph = (struct t_phdr *)(img + 64);
+	struct elf64_ehdr *eh = (struct elf64_ehdr *)img;
+	struct elf64_phdr *ph = (struct elf64_phdr *)(img + 64);
 
 	expect_fail((unsigned char *)"#!/bin/sh\necho hi\n", 18, -ENOEXEC, "not an ELF file");
 	eh->ident[4] = 1;

@@ -8,22 +8,13 @@
 #include <stdlib.h>
 
 #include "fake.h"
+#include "helpers.h"
 #include "mm.h"
 #include "persona.h"
 #include "sigframe.h"
 #include "syscall.h"
 #include "task.h"
 #include "unit.h"
-
-/* From test_task.c. */
-struct proc *tt_proc(struct thread **t0);
-uint64_t tt_mem(struct proc *p, size_t len);
-void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                uint64_t a4, uint64_t a5);
-void tt_run(void);
-int64_t tt_ret(struct thread *t);
-long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-             uint64_t a4, uint64_t a5);
 
 #define HANDLER 0x400100
 #define RESTORER 0x400200
@@ -39,7 +30,6 @@ long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t
 #endif
 #define NR_KILL ARCH_SYS_NR(62, 129)
 #define NR_TGKILL ARCH_SYS_NR(234, 131)
-#define NR_FUTEX ARCH_SYS_NR(202, 98)
 
 /* A struct sigaction as the C library passes it (x86_64: with its
  * restorer, as glibc and musl always do there). */
@@ -79,6 +69,47 @@ static void fill_regs(struct arch_regs *r, uint64_t sp)
 #endif
 }
 
+/* The start of a frame round trip: a SA_SIGINFO handler for SIGUSR1 that
+ * also blocks SIGUSR2, recognisable registers (saved in *orig) below
+ * stack_top, fpu as the FP state and SIGHUP blocked; then SIGUSR1 from
+ * pid 42 (*si) is sent, for the caller to deliver. */
+static void frame_start(struct thread *t, uint64_t m, uint64_t stack_top, struct arch_regs *orig,
+                        const void *fpu, struct siginfo_lx *si)
+{
+	set_action(t, m, SIGUSR1, HANDLER, LX_SA_SIGINFO, LX_SIGMASK(SIGUSR2));
+	fill_regs(orig, stack_top - 1000);
+	t->regs = *orig;
+	plat_thread_set_fpu(t->pt, fpu);
+	t->sigmask = LX_SIGMASK(SIGHUP);
+	*si = (struct siginfo_lx){.si_signo = SIGUSR1, .si_code = LX_SI_TKILL};
+	si->u.kill.pid = 42;
+	sig_send_thread(t, SIGUSR1, si);
+}
+
+/* The handler has clobbered the registers and returns: rt_sigreturn must
+ * bring back orig and the mask; the FP state it restored is left in fpu2
+ * (clobbered first, as the handler would). */
+static void frame_return(struct thread *t, const struct arch_regs *orig, void *fpu2,
+                         size_t fpu_size)
+{
+	memset(fpu2, 0xaa, fpu_size);
+	plat_thread_set_fpu(t->pt, fpu2);
+	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), SYS_NORETURN);
+	CHECK(!memcmp(&t->regs, orig, sizeof *orig));
+	CHECK_EQ(t->sigmask, LX_SIGMASK(SIGHUP));
+	plat_thread_get_fpu(t->pt, fpu2);
+}
+
+/* rt_sigreturn of a frame it must refuse: SIGSEGV, which without a
+ * handler kills the process. */
+static void frame_return_kills(struct thread *t)
+{
+	int pid = t->proc->pid;
+	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), 0);
+	CHECK(!sig_deliver_pending(t));
+	CHECK(proc_by_pid(pid) == NULL);
+}
+
 #if defined(__x86_64__)
 TEST(test_signal_frame_roundtrip)
 {
@@ -87,22 +118,15 @@ TEST(test_signal_frame_roundtrip)
 	uint64_t m = tt_mem(p, 16 * 4096);
 	uint64_t stack_top = m + 16 * 4096 - 8;
 	uint8_t fpu[512], fpu2[512];
-
-	set_action(t, m, SIGUSR1, HANDLER, LX_SA_SIGINFO, LX_SIGMASK(SIGUSR2));
 	struct arch_regs orig;
-	fill_regs(&orig, stack_top - 1000);
-	t->regs = orig;
+	struct siginfo_lx si;
+
 	for (int i = 0; i < 512; i++)
 		fpu[i] = (uint8_t)(i * 7);
 	memset(fpu + 464, 0, 48);
 	uint32_t mxcsr = 0x1f80;
 	memcpy(fpu + 24, &mxcsr, 4);
-	plat_thread_set_fpu(t->pt, fpu);
-	t->sigmask = LX_SIGMASK(SIGHUP);
-
-	struct siginfo_lx si = {.si_signo = SIGUSR1, .si_code = LX_SI_TKILL};
-	si.u.kill.pid = 42;
-	sig_send_thread(t, SIGUSR1, &si);
+	frame_start(t, m, stack_top, &orig, fpu, &si);
 	CHECK(sig_pending_unblocked(t));
 	CHECK(sig_deliver_pending(t));
 
@@ -157,20 +181,12 @@ TEST(test_signal_frame_roundtrip)
 	uint64_t sp = r->rsp + 8;
 	fill_regs(&t->regs, sp);
 	t->regs.rflags = 0x202 | 0x400; /* DF set by the handler */
-	memset(fpu2, 0xaa, sizeof fpu2);
-	plat_thread_set_fpu(t->pt, fpu2);
-	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), SYS_NORETURN);
-	CHECK(!memcmp(&t->regs, &orig, sizeof orig));
-	CHECK_EQ(t->sigmask, LX_SIGMASK(SIGHUP));
-	plat_thread_get_fpu(t->pt, fpu2);
+	frame_return(t, &orig, fpu2, sizeof fpu2);
 	CHECK(!memcmp(fpu, fpu2, 512));
 
 	/* A garbage frame: SIGSEGV, and without a handler that kills. */
-	int pid = p->pid;
 	t->regs.rsp = 0x10;
-	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), 0);
-	CHECK(!sig_deliver_pending(t));
-	CHECK(proc_by_pid(pid) == NULL);
+	frame_return_kills(t);
 }
 #else /* riscv64 */
 TEST(test_signal_frame_roundtrip)
@@ -180,20 +196,13 @@ TEST(test_signal_frame_roundtrip)
 	uint64_t m = tt_mem(p, 16 * 4096);
 	uint64_t stack_top = m + 16 * 4096 - 8;
 	uint8_t fpu[ARCH_FPU_STATE_SIZE], fpu2[ARCH_FPU_STATE_SIZE];
-
-	set_action(t, m, SIGUSR1, HANDLER, LX_SA_SIGINFO, LX_SIGMASK(SIGUSR2));
 	struct arch_regs orig;
-	fill_regs(&orig, stack_top - 1000);
-	t->regs = orig;
+	struct siginfo_lx si;
+
 	for (size_t i = 0; i < sizeof fpu; i++)
 		fpu[i] = (uint8_t)(i * 7);
 	memset(fpu + 260, 0, sizeof fpu - 260); /* padding after fcsr */
-	plat_thread_set_fpu(t->pt, fpu);
-	t->sigmask = LX_SIGMASK(SIGHUP);
-
-	struct siginfo_lx si = {.si_signo = SIGUSR1, .si_code = LX_SI_TKILL};
-	si.u.kill.pid = 42;
-	sig_send_thread(t, SIGUSR1, &si);
+	frame_start(t, m, stack_top, &orig, fpu, &si);
 	CHECK(sig_deliver_pending(t));
 
 	/* Handler entry: a0-a2 = signo, &info, &uc; ra = the trampoline; no
@@ -236,12 +245,7 @@ TEST(test_signal_frame_roundtrip)
 	 * trampoline, which calls rt_sigreturn. */
 	fill_regs(&t->regs, sp);
 	t->regs.pc = p->sigtramp + 8;
-	memset(fpu2, 0xaa, sizeof fpu2);
-	plat_thread_set_fpu(t->pt, fpu2);
-	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), SYS_NORETURN);
-	CHECK(!memcmp(&t->regs, &orig, sizeof orig));
-	CHECK_EQ(t->sigmask, LX_SIGMASK(SIGHUP));
-	plat_thread_get_fpu(t->pt, fpu2);
+	frame_return(t, &orig, fpu2, sizeof fpu2);
 	CHECK(!memcmp(fpu, fpu2, 260));
 
 	/* A frame whose reserved word is not zero is refused: SIGSEGV,
@@ -250,10 +254,7 @@ TEST(test_signal_frame_roundtrip)
 	CHECK(sig_deliver_pending(t));
 	uint32_t junk = 1;
 	CHECK_EQ(mm_copy_to(p->mm, t->regs.sp + 128 + 176 + 256 + 516, &junk, 4), 0);
-	int pid = p->pid;
-	CHECK_EQ(tt_call(t, sys_rt_sigreturn, 0, 0, 0, 0, 0, 0), 0);
-	CHECK(!sig_deliver_pending(t));
-	CHECK(proc_by_pid(pid) == NULL);
+	frame_return_kills(t);
 }
 #endif
 

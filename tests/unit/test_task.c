@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "fake.h"
+#include "helpers.h"
 #include "mm.h"
 #include "persona.h"
 #include "sigframe.h"
@@ -16,20 +17,9 @@
 #include "task.h"
 #include "unit.h"
 
-/* Helpers shared with test_signal.c. */
-struct proc *tt_proc(struct thread **t0);
-uint64_t tt_mem(struct proc *p, size_t len);
-void tt_syscall(struct thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                uint64_t a4, uint64_t a5);
-void tt_run(void);
-int64_t tt_ret(struct thread *t);
-long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-             uint64_t a4, uint64_t a5);
-
 /* Call numbers on the architecture under test (x86_64, riscv64). */
 #define NR_NANOSLEEP ARCH_SYS_NR(35, 101)
 #define NR_EXIT ARCH_SYS_NR(60, 93)
-#define NR_FUTEX ARCH_SYS_NR(202, 98)
 #define NR_CLONE ARCH_SYS_NR(56, 220)
 #define NR_CLOCK_NANOSLEEP ARCH_SYS_NR(230, 115)
 #define NR_EXIT_GROUP ARCH_SYS_NR(231, 94)

@@ -1,0 +1,36 @@
+/*
+ * The ELF-64 structures and constants the loader reads (elf.c) and its
+ * unit tests build programs from.  Own definitions: the core does not
+ * depend on the host's <elf.h>.
+ */
+#ifndef PERSONA_ELF64_H
+#define PERSONA_ELF64_H
+
+#include <stdint.h>
+
+struct elf64_ehdr {
+	unsigned char ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ET_REL 1
+#define ET_EXEC 2
+#define ET_DYN 3
+#define ET_CORE 4
+#define PT_LOAD 1
+#define PT_INTERP 3
+#define PT_PHDR 6
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+
+#endif

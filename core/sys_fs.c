@@ -522,7 +522,14 @@ long sys_utimensat(struct thread *t, const struct sysargs *a)
 		/* utimensat(fd, NULL, ...): the file fd refers to (futimens). */
 		if (flags & LX_AT_SYMLINK_NOFOLLOW)
 			return -EINVAL;
-		r = fd_get_inode(t->proc, dirfd, &ino);
+		/* Linux takes the fd with fdget(): an O_PATH fd is EBADF. */
+		struct file *f = fd_get_nopath(t->proc, dirfd);
+		if (!f)
+			return -EBADF;
+		ino = f->ino;
+		inode_ref(ino);
+		file_put(f);
+		r = 0;
 	} else {
 		r = stat_target(t, dirfd, a->a[1], flags, &ino);
 	}

@@ -320,6 +320,11 @@ int main(void)
 	CHECK(dfd >= 0, "open the directory");
 	test_rw(dfd);
 	test_tree(dfd);
+	/* An O_PATH fd only names the file: futimens on it is EBADF. */
+	int pfd = open(top, O_PATH);
+	CHECK(pfd >= 0, "open the directory O_PATH");
+	CHECK_ERR(syscall(SYS_utimensat, pfd, NULL, NULL, 0), EBADF);
+	close(pfd);
 	close(dfd);
 	CHECK_OK(rmdir(top));
 	CHECK_ERR(rmdir(top), ENOENT);

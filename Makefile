@@ -92,3 +92,62 @@ check-riscv64: $(RV_BUILD)/unit
 	$(RV_QEMU) $(RV_BUILD)/unit
 
 .PHONY: all asan clean format check-riscv64
+
+# --- seL4 backend: the root task, without its payload (not part of `all`).
+# build/sel4/roottask.a + build/sel4/roottask.ld; a root task ELF is then
+#   cc -nostdlib -static -no-pie -T build/sel4/roottask.ld -o ROOTTASK.elf \
+#      build/sel4/roottask.a PAYLOAD.o
+# PERSONA_SEL4: the kernel's build directory (its libsel4 headers must be
+# those of the kernel the root task boots on); the source directory comes
+# from its CMakeCache.txt unless PERSONA_SEL4_SRC is given.
+PERSONA_SEL4 ?= $(HOME)/sel4-build
+PERSONA_SEL4_SRC ?= $(shell sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' $(PERSONA_SEL4)/CMakeCache.txt 2>/dev/null)
+S4_BUILD := $(BUILD)/sel4
+S4_LIBSEL4 := $(PERSONA_SEL4_SRC)/libsel4
+S4_INC := $(addprefix -isystem ,$(PERSONA_SEL4)/libsel4/include \
+	$(PERSONA_SEL4)/libsel4/arch_include/x86 $(PERSONA_SEL4)/libsel4/sel4_arch_include/x86_64 \
+	$(PERSONA_SEL4)/libsel4/autoconf $(PERSONA_SEL4)/libsel4/gen_config $(PERSONA_SEL4)/gen_config \
+	$(S4_LIBSEL4)/include $(S4_LIBSEL4)/arch_include/x86 $(S4_LIBSEL4)/sel4_arch_include/x86_64 \
+	$(S4_LIBSEL4)/sel4_plat_include/pc99 $(S4_LIBSEL4)/mode_include/64)
+# The core keeps the system's headers for Linux's constants, but links
+# against platform/sel4/libc only: no glibc object reaches the root task.
+S4_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -U_FORTIFY_SOURCE -Icore -Icore/arch/x86_64 \
+	-Iplatform -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -fno-pic -fno-pie \
+	-fno-stack-protector -mno-red-zone -fno-asynchronous-unwind-tables -fcf-protection=none
+S4_SRC := $(wildcard core/*.c core/arch/x86_64/*.c platform/sel4/*.c platform/sel4/libc/*.c)
+S4_OBJ := $(patsubst %.c,$(S4_BUILD)/obj/%.o,$(S4_SRC))
+S4_HDRS := $(HDRS) $(wildcard platform/sel4/*.h)
+
+sel4: $(S4_BUILD)/roottask.a $(S4_BUILD)/roottask.ld
+
+sel4-check:
+	@test -f $(PERSONA_SEL4)/CMakeCache.txt -a -d $(PERSONA_SEL4)/libsel4/include -a -d "$(S4_LIBSEL4)" || \
+	{ echo "no seL4 kernel build at $(PERSONA_SEL4): see DEVELOPERS.md"; exit 1; }
+
+$(S4_BUILD)/obj/%.o: %.c $(S4_HDRS) | sel4-check
+	@mkdir -p $(dir $@)
+	$(CC) $(S4_CFLAGS) $(S4_INC) -c $< -o $@
+$(S4_BUILD)/roottask.a: $(S4_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+$(S4_BUILD)/roottask.ld: platform/sel4/roottask.ld | sel4-check
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# A root task with a payload running PERSONA_SEL4_HELLO (a static Linux
+# x86_64 program) as /bin/hello: the front end's link, by hand.
+PERSONA_SEL4_HELLO ?= /tmp/hello
+$(S4_BUILD)/hello.elf: $(S4_BUILD)/roottask.a $(S4_BUILD)/roottask.ld $(PERSONA_SEL4_HELLO)
+	rm -rf $(S4_BUILD)/hello-root && mkdir -p $(S4_BUILD)/hello-root/bin
+	cp $(PERSONA_SEL4_HELLO) $(S4_BUILD)/hello-root/bin/hello
+	printf 'PRSNPLD1\001\000\000\000\001\000\000\000\001\000\000\000\000\000\000\000' > $(S4_BUILD)/payload.bin
+	printf 'hello\000PATH=/bin\000/bin/hello\000' >> $(S4_BUILD)/payload.bin
+	truncate -s %8 $(S4_BUILD)/payload.bin
+	cd $(S4_BUILD)/hello-root && find . | LC_ALL=C sort | cpio --quiet -o -H newc >> ../payload.bin
+	cd $(S4_BUILD) && ld -r -b binary -o hello-payload.o payload.bin
+	objcopy --redefine-sym _binary_payload_bin_start=__persona_payload_start \
+		--redefine-sym _binary_payload_bin_end=__persona_payload_end $(S4_BUILD)/hello-payload.o
+	cc -nostdlib -static -no-pie -T $(S4_BUILD)/roottask.ld -o $@ $(S4_BUILD)/roottask.a \
+		$(S4_BUILD)/hello-payload.o
+
+.PHONY: sel4 sel4-check

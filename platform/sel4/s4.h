@@ -1,0 +1,89 @@
+/*
+ * Internals shared by the files of the seL4 backend: the root task's
+ * CSpace and VSpace layout, the untyped and slot allocators, the heap
+ * window, and the console used for the backend's own messages.
+ *
+ * CSpace: at boot the root task moves every initial capability into one
+ * large CNode (2^s4_cnode_bits slots, guard filling the rest of the 64
+ * bits) that becomes its CSpace root, so a slot number is its CPtr.
+ *   [0, 4096)                      the initial caps at their usual numbers,
+ *                                  and the backend's fixed caps (S4_SLOT_*)
+ *   [S4_FRAME_SLOT0, +frame limit) the cap of pool frame f (the pool view)
+ *   above                          slots handed out by s4_slot_alloc
+ * VSpace: the image at 0x400000, the heap window from S4_HEAP_BASE (2 MiB
+ * pages mapped on demand), frame f at S4_POOL_BASE + f * 4 KiB.
+ */
+#ifndef PERSONA_S4_H
+#define PERSONA_S4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sel4/sel4.h>
+
+#include "plat.h"
+
+#define S4_HEAP_BASE 0x10000000UL
+#define S4_HEAP_CHUNK (2UL << 20) /* one large page */
+#define S4_POOL_BASE 0x8000000000UL
+
+/* Fixed slots of the backend's own caps (below 4096, above the initial
+ * caps: checked at boot against bootinfo's empty range). */
+#define S4_SLOT_OLDROOT 4080 /* the boot CNode, emptied */
+#define S4_SLOT_EP 4081      /* the fault endpoint */
+#define S4_SLOT_NTFN 4082    /* bound to the root TCB: IRQs */
+#define S4_SLOT_NTFN_TIMER 4083
+#define S4_SLOT_NTFN_SERIAL 4084
+#define S4_SLOT_IRQ_TIMER 4085
+#define S4_SLOT_IRQ_SERIAL 4086
+#define S4_SLOT_PORT_COM1 4087
+#define S4_SLOT_PORT_PIT 4088
+#define S4_SLOT_PORT_CMOS 4089
+#define S4_SLOT_PORT_KBD 4090
+#define S4_FIRST_FIXED 4080
+#define S4_FRAME_SLOT0 4096
+
+/* Badges: a thread's fault badge is its index + 1 (below 2^32); the
+ * notification's are single high bits, so a badge says where a message
+ * came from. */
+#define S4_BADGE_TIMER (1UL << 40)
+#define S4_BADGE_SERIAL (1UL << 41)
+#define S4_BADGE_NTFN_MASK (S4_BADGE_TIMER | S4_BADGE_SERIAL)
+
+/* ---- memory.c ------------------------------------------------------------- */
+extern seL4_BootInfo *s4_bootinfo;
+/* Set the big CNode up, find the untypeds, size the frame pool.  A
+ * one-line reason in *why on failure. */
+int s4_memory_init(const char **why);
+/* A free slot / give it back (the slot must be empty). */
+seL4_CPtr s4_slot_alloc(void);
+void s4_slot_free(seL4_CPtr slot);
+/* Retype one object from untyped memory into slot.  size_bits only for
+ * objects of variable size (CNodes: the radix). */
+int s4_retype(seL4_Word type, seL4_Word size_bits, seL4_CPtr slot);
+/* An object of a kernel type in a new slot, from the cache of given-back
+ * objects of that type if any; 0 when out of memory. */
+seL4_CPtr s4_obj_get(seL4_Word type, seL4_Word size_bits);
+void s4_obj_put(seL4_Word type, seL4_CPtr slot);
+/* Map the heap window up to end (2 MiB aligned).  -ENOMEM past its size. */
+int s4_heap_grow(uintptr_t end);
+
+/* ---- console.c ------------------------------------------------------------ */
+void s4_console_init(void);
+void s4_puts(const char *s);
+void s4_write(const char *s, size_t n);
+void s4_log_str(const char *s);
+/* Called with the serial notification badge: reads what arrived. */
+void s4_serial_irq(void);
+bool s4_console_pending(void); /* EV_CONSOLE wanted and input there */
+
+/* ---- time.c ---------------------------------------------------------------- */
+void s4_time_init(void);
+/* The timer's interrupt came: true if the core's deadline has passed. */
+bool s4_timer_irq(void);
+
+/* ---- process.c -------------------------------------------------------------- */
+int s4_process_init(const char **why);
+
+#endif

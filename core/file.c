@@ -494,8 +494,7 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st)
 	    S_ISREG(ino->mode) || S_ISLNK(ino->mode) || S_ISDIR(ino->mode) ? (int64_t)ino->size : 0;
 	st->st_blksize = 4096;
 	uint64_t pages = 0;
-	for (uint64_t i = 0; i < ino->reg.npages; i++)
-		pages += ino->reg.pages[i] != FRAME_NONE;
+	pages = pm_count(&ino->reg.pages);
 	st->st_blocks = (int64_t)(pages * 8);
 	st->st_atime_sec = ino->atime / 1000000000ull;
 	st->st_atime_nsec = ino->atime % 1000000000ull;

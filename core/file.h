@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "pagemap.h"
 #include "vfs.h"
 
 /* Linux limits and flags the module needs (asm-generic values, the same
@@ -94,8 +95,7 @@ struct inode {
 	const struct inode_ops *iops;
 	const struct file_ops *fops; /* how open() makes a file of it (devices) */
 	struct {
-		frame_t *pages;  /* indexed by page; FRAME_NONE for holes */
-		uint64_t npages; /* entries in pages (not the size) */
+		struct pagemap pages; /* page index -> frame; holes absent */
 	} reg;
 	struct {
 		struct list_head entries;

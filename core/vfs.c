@@ -48,10 +48,7 @@ static void inode_free(struct inode *ino)
 {
 	if (ino->iops && ino->iops->destroy)
 		ino->iops->destroy(ino);
-	for (uint64_t i = 0; i < ino->reg.npages; i++)
-		if (ino->reg.pages[i] != FRAME_NONE)
-			frame_unref(ino->reg.pages[i]);
-	free(ino->reg.pages);
+	pm_destroy(&ino->reg.pages, frame_unref);
 	if (ino->transient && ino->dir.parent)
 		inode_put(ino->dir.parent);
 	free(ino->link);
@@ -214,26 +211,13 @@ int inode_dir_path(struct inode *dir, char *buf, size_t size)
 
 /* ---- Regular files -------------------------------------------------------- */
 
-static int reg_reserve(struct inode *ino, uint64_t npages)
-{
-	if (npages <= ino->reg.npages)
-		return 0;
-	uint64_t n = ino->reg.npages ? ino->reg.npages : 4;
-	while (n < npages)
-		n *= 2;
-	frame_t *p = realloc(ino->reg.pages, n * sizeof *p);
-	if (!p)
-		return -ENOMEM;
-	for (uint64_t i = ino->reg.npages; i < n; i++)
-		p[i] = FRAME_NONE;
-	ino->reg.pages = p;
-	ino->reg.npages = n;
-	return 0;
-}
+/* Largest file size: Linux's tmpfs allows more, but the page map would not
+ * be cheaper for it and no program needs it (writes beyond: EFBIG). */
+#define REG_MAX_SIZE (1ull << 52)
 
 static frame_t reg_page(struct inode *ino, uint64_t pg)
 {
-	return pg < ino->reg.npages ? ino->reg.pages[pg] : FRAME_NONE;
+	return pm_get(&ino->reg.pages, pg);
 }
 
 int inode_get_page(struct inode *ino, uint64_t pgoff, bool create, frame_t *out)
@@ -245,12 +229,14 @@ int inode_get_page(struct inode *ino, uint64_t pgoff, bool create, frame_t *out)
 	if (f == FRAME_NONE) {
 		if (!create)
 			return 0;
-		if (pgoff >= (1ull << 40) || reg_reserve(ino, pgoff + 1) < 0)
+		frame_t *slot =
+		    pgoff < REG_MAX_SIZE / PAGE_SIZE ? pm_slot(&ino->reg.pages, pgoff) : NULL;
+		if (!slot)
 			return -ENOMEM;
 		int r = frame_alloc_zeroed(&f);
 		if (r < 0)
 			return r;
-		ino->reg.pages[pgoff] = f;
+		*slot = f;
 	}
 	frame_ref(f);
 	*out = f;
@@ -289,16 +275,16 @@ long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off)
 	size_t done = 0;
 	if (len == 0)
 		return 0;
-	if (off + len < off || off + len > (1ull << 52))
+	if (off + len < off || off + len > REG_MAX_SIZE)
 		return -EFBIG;
-	if (reg_reserve(ino, (off + len + PAGE_SIZE - 1) / PAGE_SIZE) < 0)
-		return -ENOMEM;
 	while (done < len) {
 		uint64_t o = off + done;
 		size_t in = o % PAGE_SIZE, n = PAGE_SIZE - in;
 		if (n > len - done)
 			n = len - done;
-		frame_t *slot = &ino->reg.pages[o / PAGE_SIZE];
+		frame_t *slot = pm_slot(&ino->reg.pages, o / PAGE_SIZE);
+		if (!slot)
+			break;
 		if (*slot == FRAME_NONE && frame_alloc_zeroed(slot) < 0) {
 			*slot = FRAME_NONE;
 			break;
@@ -324,12 +310,14 @@ static void zero_in_page(struct inode *ino, uint64_t pg, size_t from, size_t to)
 
 static void drop_page(struct inode *ino, uint64_t pg)
 {
-	if (pg < ino->reg.npages && ino->reg.pages[pg] != FRAME_NONE) {
+	if (reg_page(ino, pg) != FRAME_NONE) {
 		/* A MAP_SHARED mapping may still hold the frame: it keeps its
 		 * reference and the file forgets it, as Linux's truncate
-		 * would unmap it (the mm module only sees new faults). */
-		frame_unref(ino->reg.pages[pg]);
-		ino->reg.pages[pg] = FRAME_NONE;
+		 * would unmap it (the mm module only sees new faults).  The
+		 * slot exists, so pm_slot allocates nothing here. */
+		frame_t *slot = pm_slot(&ino->reg.pages, pg);
+		frame_unref(*slot);
+		*slot = FRAME_NONE;
 	}
 }
 
@@ -338,27 +326,31 @@ void inode_punch(struct inode *ino, uint64_t off, uint64_t len)
 	uint64_t end = off + len;
 	if (end < off || end > ino->size)
 		end = ino->size;
-	while (off < end) {
-		uint64_t pg = off / PAGE_SIZE;
-		size_t in = off % PAGE_SIZE;
-		uint64_t pend = (pg + 1) * PAGE_SIZE;
-		if (in == 0 && pend <= end)
-			drop_page(ino, pg);
-		else
-			zero_in_page(ino, pg, in, (pend <= end ? pend : end) - pg * PAGE_SIZE);
-		off = pend;
+	if (off >= end) {
+		inode_touch(ino, true, true);
+		return;
 	}
+	/* Partial pages at either end are zeroed; whole pages in between are
+	 * dropped, visiting only those present (the range may be huge). */
+	uint64_t first = (off + PAGE_SIZE - 1) / PAGE_SIZE, last = end / PAGE_SIZE;
+	if (off % PAGE_SIZE) {
+		uint64_t pg = off / PAGE_SIZE, pend = (pg + 1) * PAGE_SIZE;
+		zero_in_page(ino, pg, off % PAGE_SIZE, (pend <= end ? pend : end) - pg * PAGE_SIZE);
+	}
+	if (end % PAGE_SIZE && last >= first)
+		zero_in_page(ino, last, 0, end % PAGE_SIZE);
+	for (uint64_t pg = pm_next_present(&ino->reg.pages, first, last); pg < last;
+	     pg = pm_next_present(&ino->reg.pages, pg + 1, last))
+		drop_page(ino, pg);
 	inode_touch(ino, true, true);
 }
 
 int inode_truncate(struct inode *ino, uint64_t size)
 {
-	if (size > (1ull << 52))
+	if (size > REG_MAX_SIZE)
 		return -EFBIG;
 	if (size < ino->size) {
-		uint64_t first = (size + PAGE_SIZE - 1) / PAGE_SIZE;
-		for (uint64_t pg = first; pg < ino->reg.npages; pg++)
-			drop_page(ino, pg);
+		pm_truncate(&ino->reg.pages, (size + PAGE_SIZE - 1) / PAGE_SIZE, frame_unref);
 		/* The tail of the last page must read as zeros if the file
 		 * grows again. */
 		if (size % PAGE_SIZE)
@@ -373,12 +365,19 @@ long inode_seek_data(struct inode *ino, uint64_t off, bool hole)
 {
 	if (off >= ino->size)
 		return -ENXIO;
-	for (uint64_t o = off; o < ino->size; o = (o / PAGE_SIZE + 1) * PAGE_SIZE) {
-		bool present = reg_page(ino, o / PAGE_SIZE) != FRAME_NONE;
-		if (present != hole)
-			return (long)o;
+	uint64_t pg = off / PAGE_SIZE, npg = (ino->size + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (!hole) {
+		uint64_t d = pm_next_present(&ino->reg.pages, pg, npg);
+		if (d >= npg)
+			return -ENXIO;
+		return d == pg ? (long)off : (long)(d * PAGE_SIZE);
 	}
-	return hole ? (long)ino->size : -ENXIO;
+	/* A hole: step over present pages only (bounded by how many exist). */
+	while (pg < npg && reg_page(ino, pg) != FRAME_NONE)
+		pg++;
+	if (pg >= npg)
+		return (long)ino->size;
+	return pg == off / PAGE_SIZE ? (long)off : (long)(pg * PAGE_SIZE);
 }
 
 /* ---- Setting up the guest filesystem ------------------------------------ */

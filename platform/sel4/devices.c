@@ -49,7 +49,8 @@ void s4_write(const char *s, size_t n)
 				if (inb(S4_SLOT_PORT_COM1, COM1 + 5) & 0x20)
 					room = 16;
 			}
-			outb(S4_SLOT_PORT_COM1, COM1, (k == 0 && s[i] == '\n') ? '\r' : (uint8_t)s[i]);
+			outb(S4_SLOT_PORT_COM1, COM1,
+			     (k == 0 && s[i] == '\n') ? '\r' : (uint8_t)s[i]);
 			room--;
 		}
 	}
@@ -76,7 +77,7 @@ void s4_console_init(void)
 	if (seL4_IRQControl_GetIOAPIC(seL4_CapIRQControl, seL4_CapInitThreadCNode,
 	                              S4_SLOT_IRQ_SERIAL, 64, 0, 4, 0, 0, 1) ||
 	    seL4_IRQHandler_SetNotification(S4_SLOT_IRQ_SERIAL, S4_SLOT_NTFN_SERIAL))
-		return; /* output only */
+		return;                          /* output only */
 	outb(S4_SLOT_PORT_COM1, COM1 + 4, 0x0b); /* DTR, RTS, OUT2 (the IRQ line) */
 	outb(S4_SLOT_PORT_COM1, COM1 + 1, 0x01); /* interrupt on received data */
 	seL4_IRQHandler_Ack(S4_SLOT_IRQ_SERIAL);

@@ -30,8 +30,8 @@ static void __attribute__((noreturn)) halt(void)
 	/* A reset through the keyboard controller: QEMU run with -no-reboot
 	 * then exits, so a launcher need not wait for its timeout. */
 	seL4_CPtr port = S4_SLOT_PORT_KBD;
-	if (!seL4_X86_IOPortControl_Issue(seL4_CapIOPortControl, 0x64, 0x64, seL4_CapInitThreadCNode,
-	                                  port, 64))
+	if (!seL4_X86_IOPortControl_Issue(seL4_CapIOPortControl, 0x64, 0x64,
+	                                  seL4_CapInitThreadCNode, port, 64))
 		seL4_X86_IOPort_Out8(port, 0x64, 0xfe);
 	seL4_DebugHalt(); /* debug kernels: QEMU stays, the launcher ends it */
 	seL4_TCB_Suspend(seL4_CapInitThreadTCB);
@@ -231,6 +231,10 @@ void s4_main(seL4_BootInfo *bi)
 		snprintf(msg, sizeof msg, "%s: not in the payload's archive", exe[0]);
 		fail(msg);
 	}
+	/* The boot test compares these two figures (the front end hides the
+	 * lines). */
+	snprintf(msg, sizeof msg, "PERSONA-FREE %llu\n", (unsigned long long)s4_free_bytes());
+	s4_puts(msg);
 	int r = core_start(exe[0], prog.data, prog.len, argv, envp, &why);
 	if (r < 0) {
 		snprintf(msg, sizeof msg, "%s: %s", exe[0], why ? why : strerror(-r));
@@ -241,6 +245,8 @@ void s4_main(seL4_BootInfo *bi)
 		snprintf(msg, sizeof msg, "the seL4 backend failed (%s)", strerror(-status));
 		fail(msg);
 	}
+	snprintf(msg, sizeof msg, "PERSONA-FREE %llu\n", (unsigned long long)s4_free_bytes());
+	s4_puts(msg);
 	snprintf(msg, sizeof msg, "PERSONA-EXIT %d\n", status);
 	s4_puts(msg);
 	halt();

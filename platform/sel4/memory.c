@@ -64,8 +64,8 @@ static int retype_into(seL4_CPtr root, seL4_Word type, seL4_Word size_bits, seL4
 		uint64_t at = (ut_used[i] + (1ULL << need) - 1) & ~((1ULL << need) - 1);
 		if (at + (1ULL << need) > (1ULL << d->sizeBits))
 			continue;
-		seL4_Error e = seL4_Untyped_Retype(bi->untyped.start + i, type, size_bits, root, 0, 0,
-		                                   slot, 1);
+		seL4_Error e = seL4_Untyped_Retype(bi->untyped.start + i, type, size_bits, root, 0,
+		                                   0, slot, 1);
 		if (e == seL4_NoError) {
 			ut_used[i] = at + (1ULL << need);
 			return 0;
@@ -197,8 +197,8 @@ static int root_add_table(uintptr_t va)
 static int root_map(seL4_CPtr frame, uintptr_t va)
 {
 	for (int tries = 0; tries < 4; tries++) {
-		seL4_Error e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, va, seL4_AllRights,
-		                                 seL4_X86_Default_VMAttributes);
+		seL4_Error e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, va,
+		                                 seL4_AllRights, seL4_X86_Default_VMAttributes);
 		if (e == seL4_NoError)
 			return 0;
 		if (e != seL4_FailedLookup || root_add_table(va) < 0)
@@ -262,7 +262,8 @@ static int switch_cspace(unsigned bits, const char **why)
 		e = seL4_CNode_Move(x, S4_SLOT_OLDROOT, (seL4_Uint8)bits, seL4_CapInitThreadCNode,
 		                    seL4_CapInitThreadCNode, 64);
 	if (!e)
-		e = seL4_TCB_SetSpace(seL4_CapInitThreadTCB, 0, x, guard, seL4_CapInitThreadVSpace, 0);
+		e = seL4_TCB_SetSpace(seL4_CapInitThreadTCB, 0, x, guard, seL4_CapInitThreadVSpace,
+		                      0);
 	if (e) {
 		*why = "cannot install the root CNode";
 		return -EINVAL;
@@ -327,7 +328,35 @@ int s4_memory_init(const char **why)
 		*why = "cannot map the root task's heap";
 		return -ENOMEM;
 	}
+	/* Memory the server itself needs is taken now, once, so that what a
+	 * client uses is exactly what s4_free_bytes() sees come and go: the
+	 * page tables of the whole pool window, and a heap of some size. */
+	for (uintptr_t va = S4_POOL_BASE;
+	     va < S4_POOL_BASE + (uintptr_t)frame_limit * PLAT_PAGE_SIZE; va += 1UL << 21)
+		while (root_add_table(va) == 0)
+			; /* adds one missing level per call; fails once the PT is there */
+	uintptr_t pre = S4_HEAP_BASE + S4_HEAP_PREGROW;
+	s4_heap_grow(pre < heap_limit ? pre : heap_limit);
 	return 0;
+}
+
+/* Free memory as the boot test counts it: untyped memory not yet retyped
+ * plus what the backend keeps for reuse (free frames, cached objects).
+ * A client that exits must leave it where it was. */
+uint64_t s4_free_bytes(void)
+{
+	const seL4_BootInfo *bi = s4_bootinfo;
+	uint64_t free = 0;
+	for (seL4_Word i = 0; i < bi->untyped.end - bi->untyped.start; i++) {
+		const seL4_UntypedDesc *d = &bi->untypedList[i];
+		if (!d->isDevice && !ut_full[i] && ut_used[i] < (1ULL << d->sizeBits))
+			free += (1ULL << d->sizeBits) - ut_used[i];
+	}
+	for (size_t i = 0; i < sizeof caches / sizeof caches[0]; i++)
+		if (caches[i].used)
+			free += (uint64_t)caches[i].len
+			        << obj_bits(caches[i].type, caches[i].size_bits);
+	return free + (uint64_t)frame_stack_len * PLAT_PAGE_SIZE + s4_kept_bytes();
 }
 
 /* ---- Frames (plat.h) ------------------------------------------------------------------ */

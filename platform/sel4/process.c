@@ -26,8 +26,13 @@
 #define USER_BASE 0x10000UL
 #define USER_TOP 0x7ff000000000UL /* as the Linux backend: same layouts */
 #define CLIENT_PRIO 100
-#define CLIENT_CNODE_BITS 2
-#define CLIENT_EP_SLOT 3 /* the fault endpoint's CPtr in a client */
+/* A client's CSpace is one CNode holding only the fault endpoint.  It has
+ * 128 slots (4 KiB, page-sized) rather than the 4 it needs: a smaller
+ * object retyped next to page-sized ones would leave alignment holes in
+ * the untyped that are never recovered, and the free-memory figure would
+ * drift with every new thread. */
+#define CLIENT_CNODE_BITS 7
+#define CLIENT_EP_SLOT 93 /* the fault endpoint's CPtr in a client: an unlikely one */
 #define NREGS (sizeof(seL4_UserContext) / sizeof(seL4_Word))
 
 uintptr_t plat_user_base(void)
@@ -114,7 +119,8 @@ static struct pt_node *make_pt(struct plat_as *as, uintptr_t va)
 		if (!n)
 			return NULL;
 		n->cap = s4_obj_get(seL4_X86_PDPTObject, 0);
-		if (!n->cap || seL4_X86_PDPT_Map(n->cap, as->pml4, va, seL4_X86_Default_VMAttributes)) {
+		if (!n->cap ||
+		    seL4_X86_PDPT_Map(n->cap, as->pml4, va, seL4_X86_Default_VMAttributes)) {
 			if (n->cap)
 				s4_obj_put(seL4_X86_PDPTObject, n->cap);
 			free(n);
@@ -335,6 +341,17 @@ static void unqueue_thread(struct plat_thread *th)
 		if (evq[i].th != th)
 			evq[j++] = evq[i];
 	evq_len = j;
+}
+
+/* Kernel objects kept here for reuse (idle thread slots, PML4s with their
+ * ASID), for the free-memory figure. */
+uint64_t s4_kept_bytes(void)
+{
+	uint64_t n = (uint64_t)pml4_nfree << seL4_PML4Bits;
+	for (uint32_t i = 0; i < ntslots; i++)
+		if (!tslots[i].in_use)
+			n += (1ULL << seL4_TCBBits) + (1ULL << (CLIENT_CNODE_BITS + seL4_SlotBits));
+	return n;
 }
 
 static int tslot_new(uint32_t *out)
@@ -727,8 +744,9 @@ int s4_process_init(const char **why)
 	if (s4_retype(seL4_EndpointObject, 0, S4_SLOT_EP) < 0 ||
 	    s4_retype(seL4_NotificationObject, 0, S4_SLOT_NTFN) < 0 ||
 	    seL4_TCB_BindNotification(seL4_CapInitThreadTCB, S4_SLOT_NTFN) ||
-	    seL4_CNode_Mint(seL4_CapInitThreadCNode, S4_SLOT_NTFN_TIMER, 64, seL4_CapInitThreadCNode,
-	                    S4_SLOT_NTFN, 64, seL4_AllRights, S4_BADGE_TIMER) ||
+	    seL4_CNode_Mint(seL4_CapInitThreadCNode, S4_SLOT_NTFN_TIMER, 64,
+	                    seL4_CapInitThreadCNode, S4_SLOT_NTFN, 64, seL4_AllRights,
+	                    S4_BADGE_TIMER) ||
 	    seL4_CNode_Mint(seL4_CapInitThreadCNode, S4_SLOT_NTFN_SERIAL, 64,
 	                    seL4_CapInitThreadCNode, S4_SLOT_NTFN, 64, seL4_AllRights,
 	                    S4_BADGE_SERIAL)) {

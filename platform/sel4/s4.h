@@ -25,7 +25,8 @@
 #include "plat.h"
 
 #define S4_HEAP_BASE 0x10000000UL
-#define S4_HEAP_CHUNK (2UL << 20) /* one large page */
+#define S4_HEAP_CHUNK (2UL << 20)    /* one large page */
+#define S4_HEAP_PREGROW (16UL << 20) /* heap mapped at boot */
 #define S4_POOL_BASE 0x8000000000UL
 
 /* Fixed slots of the backend's own caps (below 4096, above the initial
@@ -68,6 +69,8 @@ seL4_CPtr s4_obj_get(seL4_Word type, seL4_Word size_bits);
 void s4_obj_put(seL4_Word type, seL4_CPtr slot);
 /* Map the heap window up to end (2 MiB aligned).  -ENOMEM past its size. */
 int s4_heap_grow(uintptr_t end);
+uint64_t s4_free_bytes(void);
+uint64_t s4_kept_bytes(void);
 
 /* ---- console.c ------------------------------------------------------------ */
 void s4_console_init(void);

@@ -18,4 +18,55 @@ int cli_import_root(const char *dir);
 /* Read a whole host file into memory (malloc'd).  0 or a negative errno. */
 int cli_read_file(int fd, void **data, size_t *len);
 
+/* ---- A growable byte buffer (cpio.c) ---- */
+struct cli_buf {
+	char *data;
+	size_t len, cap;
+};
+/* Append len bytes; 0 or -ENOMEM. */
+int cli_buf_put(struct cli_buf *b, const void *data, size_t len);
+/* Append zeros up to a multiple of align (at most 16). */
+int cli_buf_pad(struct cli_buf *b, size_t align);
+void cli_buf_free(struct cli_buf *b);
+
+/* ---- newc cpio archives (cpio.c): the seL4 guest's filesystem ---- */
+struct cpio {
+	struct cli_buf *out;
+	unsigned ino;
+	char **names; /* entries written so far, for cpio_add_parents */
+	size_t nnames, capnames;
+};
+/* One entry: gpath is a guest path ("/bin/x" is stored as "bin/x"), mode
+ * holds the file type bits; data is a file's content or a symlink's
+ * target.  0 or a negative errno. */
+int cpio_add(struct cpio *c, const char *gpath, unsigned mode, long long mtime, const void *data,
+             size_t len);
+/* A directory entry for each parent of gpath not written yet. */
+int cpio_add_parents(struct cpio *c, const char *gpath);
+/* The contents of the host directory dir, as the guest's / (without its
+ * dev, proc and sys, like cli_import_root).  0 or -1 after printing why. */
+int cpio_add_tree(struct cpio *c, const char *dir);
+/* The trailer; frees what the writer kept.  0 or a negative errno. */
+int cpio_finish(struct cpio *c);
+
+/* ---- The seL4 backend, host side (sel4.c) ---- */
+struct sel4_opts {
+	const char *root;    /* --root DIR or NULL */
+	unsigned timeout;    /* seconds, 0: none */
+	unsigned memory_mib; /* QEMU's -m */
+	bool verbose;        /* show the kernel's boot messages on stderr */
+};
+/* persona run --backend sel4: build the image, boot it in QEMU, stream
+ * the console; returns persona's exit status. */
+int sel4_run(const struct sel4_opts *o, int argc, char **argv);
+/* persona image -o FILE [--root DIR] [--env NAME=VALUE]... PROGRAM [ARGS...] */
+int sel4_image_cmd(int argc, char **argv);
+/* Exit status for a Linux wait status, after saying how prog was killed
+ * (main.c; shared by both backends). */
+int cli_report_status(const char *prog, int status);
+/* Like a shell: a name with a '/' is a path, any other is looked up in
+ * PATH.  0 and the path in buf, or the exit status after printing why
+ * (main.c). */
+int cli_find_program(const char *name, char *buf, size_t size);
+
 #endif

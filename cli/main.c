@@ -27,6 +27,7 @@ extern char **environ;
 
 static const char usage_text[] =
     "Usage: persona run [OPTIONS] PROGRAM [ARGS...]\n"
+    "       persona image -o FILE [--root DIR] [--env NAME=VALUE]... PROGRAM [ARGS...]\n"
     "       persona syscalls --markdown\n"
     "       persona help | --help\n"
     "\n"
@@ -37,23 +38,31 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  run        run PROGRAM with ARGS and exit the way it does\n"
+    "  image      write a bootable seL4 image (an ISO) that runs PROGRAM with ARGS\n"
     "  syscalls   print the system call compatibility table (markdown)\n"
     "  help       show this text\n"
     "\n"
     "Options of run:\n"
-    "  --backend NAME   where to run: linux (the default; sel4 is not in this build)\n"
+    "  --backend NAME   where to run: linux (the default), or sel4: the seL4 kernel\n"
+    "                   in QEMU (TCG) with Persona as its root task; the kernel\n"
+    "                   build is found through PERSONA_SEL4 (default ~/sel4-build)\n"
     "  --root DIR       start the guest's filesystem as a copy of DIR (DIR itself\n"
     "                   is never changed; its dev, proc and sys are left out)\n"
     "  --trace          log every system call of the program on stderr\n"
     "  --memory SIZE    memory for the guest, e.g. 512M or 2G (default 8G; nothing\n"
-    "                   is used until the program touches it)\n"
+    "                   is used until the program touches it; with sel4: the\n"
+    "                   machine's memory, 1G by default)\n"
+    "  --timeout SECS   sel4: stop the machine after SECS seconds, exit 124\n"
+    "                   (default 600; 0: no limit)\n"
+    "  --verbose        sel4: show the kernel's boot messages on stderr\n"
     "\n"
     "PROGRAM is a path, or a name looked up in PATH.  It must be a statically\n"
     "linked x86_64 Linux program (gcc -static, musl-gcc -static, Rust with\n"
     "+crt-static).\n"
     "\n"
     "Exit status: the program's own, or 128+N if signal N killed it;\n"
-    "127 if PROGRAM was not found, 126 if it cannot be run, 2 for usage errors.\n";
+    "127 if PROGRAM was not found, 126 if it cannot be run, 2 for usage errors,\n"
+    "124 if the seL4 machine ran out of --timeout.\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -117,7 +126,7 @@ static uint64_t parse_size(const char *s)
 /* Like a shell: a name with a '/' is a path, any other is looked up in
  * PATH.  On success the path to open in buf; else the exit status after
  * printing why. */
-static int find_program(const char *name, char *buf, size_t size)
+int cli_find_program(const char *name, char *buf, size_t size)
 {
 	struct stat st;
 
@@ -178,6 +187,10 @@ struct run_opts {
 	const char *root;
 	bool trace;
 	uint64_t memory;
+	bool sel4;        /* --backend sel4 (cli/sel4.c) */
+	bool memory_set;  /* --memory given (QEMU's -m with sel4) */
+	bool verbose;     /* sel4: show the kernel's boot messages */
+	unsigned timeout; /* sel4: seconds, 600 by default */
 };
 
 static struct termios saved_tty;
@@ -190,7 +203,7 @@ static void restore_tty(void)
 		tcsetattr(0, TCSANOW, &saved_tty);
 }
 
-static int report_status(const char *prog, int status)
+int cli_report_status(const char *prog, int status)
 {
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -211,7 +224,7 @@ static int run(const struct run_opts *o, int argc, char **argv)
 	size_t len;
 	int r, fd;
 
-	r = find_program(argv[0], path, sizeof path);
+	r = cli_find_program(argv[0], path, sizeof path);
 	if (r)
 		return r;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -268,7 +281,7 @@ static int run(const struct run_opts *o, int argc, char **argv)
 		return 1;
 	}
 	fflush(stdout);
-	return report_status(argv[0], status);
+	return cli_report_status(argv[0], status);
 }
 
 /* a is --name or --name=value: true, and the inline value if any. */
@@ -283,13 +296,13 @@ static bool match_opt(const char *a, const char *name, const char **val)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {.memory = LINUX_DEFAULT_MEMORY};
+	struct run_opts o = {.memory = LINUX_DEFAULT_MEMORY, .timeout = 600};
 	struct stat st;
 	int i;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i], *val = NULL;
-		enum { OPT_BACKEND, OPT_ROOT, OPT_MEMORY } k;
+		enum { OPT_BACKEND, OPT_ROOT, OPT_MEMORY, OPT_TIMEOUT } k;
 
 		if (!strcmp(a, "--")) {
 			i++;
@@ -297,6 +310,10 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (!strcmp(a, "--trace")) {
 			o.trace = true;
+			continue;
+		}
+		if (!strcmp(a, "--verbose")) {
+			o.verbose = true;
 			continue;
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -309,6 +326,8 @@ static int cmd_run(int argc, char **argv)
 			k = OPT_ROOT;
 		else if (match_opt(a, "--memory", &val))
 			k = OPT_MEMORY;
+		else if (match_opt(a, "--timeout", &val))
+			k = OPT_TIMEOUT;
 		else
 			return usage_error("unknown option '%s'", a);
 		if (!val) {
@@ -318,13 +337,10 @@ static int cmd_run(int argc, char **argv)
 		}
 		switch (k) {
 		case OPT_BACKEND:
-			if (!strcmp(val, "sel4")) {
-				cli_error("the seL4 backend is not available in this build yet; "
-				          "use --backend linux (the default)");
-				return EXIT_USAGE;
-			}
-			if (strcmp(val, "linux"))
-				return usage_error("unknown backend '%s' (choose linux)", val);
+			o.sel4 = !strcmp(val, "sel4");
+			if (!o.sel4 && strcmp(val, "linux"))
+				return usage_error("unknown backend '%s' (choose linux or sel4)",
+				                   val);
 			break;
 		case OPT_ROOT:
 			if (stat(val, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -343,11 +359,35 @@ static int cmd_run(int argc, char **argv)
 				          val);
 				return EXIT_USAGE;
 			}
+			o.memory_set = true;
 			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			errno = 0;
+			unsigned long t = strtoul(val, &end, 10);
+			if (errno || end == val || *end || *val == '-' || t > 1000000) {
+				cli_error("--timeout %s: give whole seconds (0: no limit)", val);
+				return EXIT_USAGE;
+			}
+			o.timeout = (unsigned)t;
+			break;
+		}
 		}
 	}
 	if (i >= argc)
 		return usage_error("%s", "run: missing PROGRAM to run");
+	if (o.sel4) {
+		struct sel4_opts so = {.root = o.root,
+		                       .timeout = o.timeout,
+		                       .memory_mib =
+		                           o.memory_set ? (unsigned)(o.memory >> 20) : 1024,
+		                       .verbose = o.verbose};
+		if (o.trace) {
+			cli_error("--trace is not available with --backend sel4 yet");
+			return EXIT_USAGE;
+		}
+		return sel4_run(&so, argc - i, argv + i);
+	}
 	return run(&o, argc - i, argv + i);
 }
 
@@ -380,6 +420,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(cmd, "syscalls"))
 		return cmd_syscalls(argc - 2, argv + 2);
+	if (!strcmp(cmd, "image"))
+		return sel4_image_cmd(argc - 2, argv + 2);
 	if (cmd[0] == '-')
 		return usage_error("unknown option '%s'", cmd);
 	return usage_error("unknown command '%s'", cmd);

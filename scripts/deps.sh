@@ -8,6 +8,9 @@
 PERSONA_DEPS="build-essential musl-tools busybox-static clang-format cpio strace"
 # The riscv64 cross build of the core and its unit tests under user-mode QEMU.
 PERSONA_DEPS="$PERSONA_DEPS gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static"
+# The seL4 backend: QEMU to boot it, GRUB and xorriso for `persona image`.
+# (The seL4 kernel itself is built by hand outside the repo: DEVELOPERS.md.)
+PERSONA_DEPS="$PERSONA_DEPS qemu-system-x86 grub-pc-bin grub-common xorriso mtools"
 
 persona_as_root() {
 	if [ "$(id -u)" = 0 ]; then

@@ -108,6 +108,15 @@ for p in build/persona build/asan/persona; do
 	fi
 done
 
+# The seL4 backend in QEMU, when a kernel build is there (PERSONA_SEL4,
+# default $HOME/sel4-build); it says "skipped: no seL4 kernel build at ..."
+# otherwise.
+if [ -x build/persona ]; then
+	suite "seL4 (QEMU)" tests/sel4/run.sh build/persona
+else
+	skip "seL4 (QEMU)" "build/persona not built"
+fi
+
 # docs/syscalls.md is generated from core/syscalls.def: it must be current.
 check_syscalls_doc() {
 	[ -x build/persona ] || { echo "build/persona not built"; return 1; }

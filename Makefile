@@ -111,7 +111,10 @@ S4_INC := $(addprefix -isystem ,$(PERSONA_SEL4)/libsel4/include \
 	$(S4_LIBSEL4)/sel4_plat_include/pc99 $(S4_LIBSEL4)/mode_include/64)
 # The core keeps the system's headers for Linux's constants, but links
 # against platform/sel4/libc only: no glibc object reaches the root task.
-S4_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -U_FORTIFY_SOURCE -Icore -Icore/arch/x86_64 \
+# -mgeneral-regs-only: the root task never touches the FPU, so it runs with
+# seL4's fpuDisabled flag and the kernel need not save and restore the FPU
+# state on every switch between a client and the server.
+S4_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -U_FORTIFY_SOURCE -Icore -Icore/arch/x86_64 -mgeneral-regs-only \
 	-Iplatform -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -fno-pic -fno-pie \
 	-fno-stack-protector -mno-red-zone -fno-asynchronous-unwind-tables -fcf-protection=none
 S4_SRC := $(wildcard core/*.c core/arch/x86_64/*.c platform/sel4/*.c platform/sel4/libc/*.c)

@@ -5,7 +5,9 @@
  * so page tables, TCBs and frames are reused instead), the heap window,
  * and the frame pool the core allocates from.  Frame f's cap sits at slot
  * S4_FRAME_SLOT0 + f and the frame is mapped at S4_POOL_BASE + f * 4 KiB
- * in the root task, which is what plat_frame_ptr returns.
+ * in the root task, which is what plat_frame_ptr returns.  A second cap
+ * of each frame, made once with it, waits at map_slot0 + f for the
+ * frame's first client mapping (s4_frame_map_cap).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +29,10 @@ static uint64_t ut_used[CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS]; /* bytes, as the 
 
 static uint32_t frame_limit, frame_next, frames_used;
 static uint32_t *frame_stack, frame_stack_len;
+/* The frames' spare caps for a client mapping: slot map_slot0 + f, and
+ * whether it is mapped now. */
+static seL4_CPtr map_slot0;
+static bool *map_busy;
 
 static uintptr_t heap_mapped = S4_HEAP_BASE, heap_limit;
 
@@ -317,14 +323,16 @@ int s4_memory_init(const char **why)
 	 * slots (the other half for the clients' mappings). */
 	uint64_t frames = (left - heap) / PLAT_PAGE_SIZE / 8 * 7;
 	uint64_t slots = (1ULL << cnode_bits) - S4_FRAME_SLOT0;
-	if (frames > slots / 2)
-		frames = slots / 2;
+	if (frames > slots / 3)
+		frames = slots / 3;
 	frame_limit = (uint32_t)frames;
-	slot_next = S4_FRAME_SLOT0 + frame_limit;
+	map_slot0 = S4_FRAME_SLOT0 + frame_limit;
+	slot_next = map_slot0 + frame_limit;
 	slot_limit = 1ULL << cnode_bits;
 	frame_stack = NULL; /* allocated once the heap works */
 	frame_stack = malloc((size_t)frame_limit * sizeof *frame_stack);
-	if (!frame_stack) {
+	map_busy = calloc(frame_limit, sizeof *map_busy);
+	if (!frame_stack || !map_busy) {
 		*why = "cannot map the root task's heap";
 		return -ENOMEM;
 	}
@@ -382,6 +390,11 @@ int plat_frame_alloc(frame_t *out)
 			seL4_CNode_Delete(seL4_CapInitThreadCNode, slot, 64);
 			return -ENOMEM;
 		}
+		/* The spare cap for a client mapping; should the copy fail,
+		 * the frame's mappings all take copies of their own. */
+		if (seL4_CNode_Copy(seL4_CapInitThreadCNode, map_slot0 + f, 64,
+		                    seL4_CapInitThreadCNode, slot, 64, seL4_AllRights))
+			map_busy[f] = true;
 		frame_next++;
 	}
 	frames_used++;
@@ -409,4 +422,25 @@ void *plat_frame_ptr(frame_t f)
 uint32_t plat_frames_in_use(void)
 {
 	return frames_used;
+}
+
+/* Mapping a frame into a client needs a cap of its own per mapping.  A
+ * copy made and deleted per mapping costs two more kernel calls per page
+ * (copy, delete) than mapping and unmapping the spare cap made with the
+ * frame; most frames are mapped once at a time, so the spare cap serves
+ * them and only further mappings (shared memory, fork) take copies. */
+seL4_CPtr s4_frame_map_cap(frame_t f)
+{
+	if (f >= frame_next || map_busy[f])
+		return 0;
+	map_busy[f] = true;
+	return map_slot0 + f;
+}
+
+bool s4_frame_map_put(frame_t f, seL4_CPtr slot)
+{
+	if (f >= frame_next || slot != map_slot0 + f)
+		return false;
+	map_busy[f] = false;
+	return true;
 }

@@ -15,6 +15,15 @@
  * blocked on its reply: the reply cap stays in the root TCB until the next
  * seL4_Recv, before which it is saved into the thread's own slot
  * (seL4_CNode_SaveCaller, non-MCS) if the core has not resumed it yet.
+ *
+ * Kernel calls are the cost here (under TCG each is worth more than the
+ * core's whole handling of a getpid), so a resume is one call at most: a
+ * seL4_TCB_WriteRegisters of the registers that changed, with resume set,
+ * which also answers the fault and deletes the reply cap; with nothing
+ * changed (a page fault served) the reply waits for the next wait and
+ * goes with it as one seL4_ReplyRecv.  A getpid is thus ReadRegisters,
+ * WriteRegisters and the wait; a page fault ReadRegisters, one
+ * seL4_X86_Page_Map per page and the wait.
  */
 #include <errno.h>
 #include <signal.h>
@@ -161,13 +170,18 @@ static struct pt_node *make_pt(struct plat_as *as, uintptr_t va)
 	return *c;
 }
 
-/* Deleting the copy of a frame cap unmaps it. */
+/* The frame's spare cap is unmapped and kept; deleting a copy of a frame
+ * cap unmaps it. */
 static void unmap_one(struct pt_node *pt, unsigned i)
 {
 	if (!pt->slot[i])
 		return;
-	seL4_CNode_Delete(seL4_CapInitThreadCNode, pt->slot[i], 64);
-	s4_slot_free(pt->slot[i]);
+	if (s4_frame_map_put(pt->frame[i], pt->slot[i])) {
+		seL4_X86_Page_Unmap(pt->slot[i]);
+	} else {
+		seL4_CNode_Delete(seL4_CapInitThreadCNode, pt->slot[i], 64);
+		s4_slot_free(pt->slot[i]);
+	}
 	pt->slot[i] = 0;
 	pt->frame[i] = FRAME_NONE;
 	pt->count--;
@@ -198,19 +212,28 @@ int plat_map(struct plat_as *as, uintptr_t va, const frame_t *frames, size_t npa
 		unmap_one(pt, k);
 		if (!(prot & (PLAT_PROT_READ | PLAT_PROT_WRITE | PLAT_PROT_EXEC)))
 			continue; /* PROT_NONE: left unmapped, a touch faults */
-		seL4_CPtr s = s4_slot_alloc();
-		if (!s)
-			return -ENOMEM;
-		if (seL4_CNode_Copy(seL4_CapInitThreadCNode, s, 64, seL4_CapInitThreadCNode,
-		                    S4_FRAME_SLOT0 + frames[i], 64, seL4_AllRights)) {
-			s4_slot_free(s);
-			return -ENOMEM;
-		}
-		if (seL4_X86_Page_Map(s, as->pml4, va, rights_of(prot),
-		                      seL4_X86_Default_VMAttributes)) {
-			seL4_CNode_Delete(seL4_CapInitThreadCNode, s, 64);
-			s4_slot_free(s);
-			return -ENOMEM;
+		seL4_CPtr s = s4_frame_map_cap(frames[i]);
+		if (s) {
+			if (seL4_X86_Page_Map(s, as->pml4, va, rights_of(prot),
+			                      seL4_X86_Default_VMAttributes)) {
+				s4_frame_map_put(frames[i], s);
+				return -ENOMEM;
+			}
+		} else {
+			s = s4_slot_alloc();
+			if (!s)
+				return -ENOMEM;
+			if (seL4_CNode_Copy(seL4_CapInitThreadCNode, s, 64, seL4_CapInitThreadCNode,
+			                    S4_FRAME_SLOT0 + frames[i], 64, seL4_AllRights)) {
+				s4_slot_free(s);
+				return -ENOMEM;
+			}
+			if (seL4_X86_Page_Map(s, as->pml4, va, rights_of(prot),
+			                      seL4_X86_Default_VMAttributes)) {
+				seL4_CNode_Delete(seL4_CapInitThreadCNode, s, 64);
+				s4_slot_free(s);
+				return -ENOMEM;
+			}
 		}
 		pt->slot[k] = s;
 		pt->frame[k] = frames[i];
@@ -320,6 +343,11 @@ static uint32_t ntslots, tslots_cap;
 
 /* The thread whose reply cap is the root TCB's, not yet answered. */
 static struct plat_thread *implicit_owner;
+/* The thread whose reply is deferred to the next seL4_ReplyRecv: it was
+ * stopped by the last seL4_Recv (its reply cap is the root TCB's) and the
+ * core resumed it with its registers unchanged (a page fault served), so
+ * the reply rides on the wait's own kernel entry. */
+static struct plat_thread *reply_pending;
 
 /* Events produced outside seL4_Recv (kicks), handed out first. */
 #define EVQ_MAX 256
@@ -426,6 +454,8 @@ void plat_thread_destroy(struct plat_thread *th)
 	seL4_TCB_Suspend(t->tcb);
 	if (implicit_owner == th)
 		implicit_owner = NULL; /* the next seL4_Recv drops that reply cap */
+	if (reply_pending == th)
+		reply_pending = NULL; /* Suspend deleted it */
 	if (!th->running && th->how == HOW_REPLY_SAVED)
 		seL4_CNode_Delete(seL4_CapInitThreadCNode, t->reply, 64);
 	unqueue_thread(th);
@@ -529,38 +559,60 @@ int plat_thread_resume(struct plat_thread *th, const struct arch_regs *r)
 {
 	if (th->running)
 		return -ESRCH;
-	seL4_UserContext *c = &th->ctx;
-	c->rax = r->rax;
-	c->rbx = r->rbx;
-	c->rcx = r->rcx;
-	c->rdx = r->rdx;
-	c->rsi = r->rsi;
-	c->rdi = r->rdi;
-	c->rbp = r->rbp;
-	c->rsp = r->rsp;
-	c->r8 = r->r8;
-	c->r9 = r->r9;
-	c->r10 = r->r10;
-	c->r11 = r->r11;
-	c->r12 = r->r12;
-	c->r13 = r->r13;
-	c->r14 = r->r14;
-	c->r15 = r->r15;
-	c->rip = r->rip;
-	c->rflags = r->rflags;
+	seL4_UserContext n;
+	n.rax = r->rax;
+	n.rbx = r->rbx;
+	n.rcx = r->rcx;
+	n.rdx = r->rdx;
+	n.rsi = r->rsi;
+	n.rdi = r->rdi;
+	n.rbp = r->rbp;
+	n.rsp = r->rsp;
+	n.r8 = r->r8;
+	n.r9 = r->r9;
+	n.r10 = r->r10;
+	n.r11 = r->r11;
+	n.r12 = r->r12;
+	n.r13 = r->r13;
+	n.r14 = r->r14;
+	n.r15 = r->r15;
+	n.rip = r->rip;
+	n.rflags = r->rflags;
 	/* A base beyond the user half would fault in the kernel's
 	 * wrfsbase; Linux's arch_prctl refuses those with EPERM anyway. */
-	c->fs_base = r->fs_base < USER_TOP ? r->fs_base : 0;
-	c->gs_base = r->gs_base < USER_TOP ? r->gs_base : 0;
+	n.fs_base = r->fs_base < USER_TOP ? r->fs_base : 0;
+	n.gs_base = r->gs_base < USER_TOP ? r->gs_base : 0;
+
+	/* Each kernel call costs a kernel entry (under TCG, about as much as
+	 * the core's whole handling of a simple syscall): write only the
+	 * registers up to the last one that changed (seL4_UserContext
+	 * order: rip, rsp, rflags, rax, ... so a syscall's result is 4
+	 * words), and none if nothing changed.  Registers not read at this
+	 * stop (a new thread) are all written. */
+	unsigned count = NREGS;
+	if (th->regs_valid) {
+		const seL4_Word *a = (const seL4_Word *)&th->ctx, *b = (const seL4_Word *)&n;
+		while (count && a[count - 1] == b[count - 1])
+			count--;
+	}
+	th->ctx = n;
 	seL4_CPtr tcb = tslots[th->idx].tcb;
-	if (seL4_TCB_WriteRegisters(tcb, th->how == HOW_RESUME, 0, NREGS, c))
-		return -ESRCH;
-	if (th->how == HOW_REPLY_IMPLICIT) {
-		seL4_Reply(seL4_MessageInfo_new(0, 0, 0, 0));
+	if (count) {
+		/* With resume set, the kernel's restart() of a thread blocked
+		 * on its fault reply also deletes the reply cap (cancelIPC),
+		 * wherever it is, and clears the fault: no seL4_Reply needed. */
+		if (seL4_TCB_WriteRegisters(tcb, 1, 0, count, &th->ctx))
+			return -ESRCH;
+		if (implicit_owner == th)
+			implicit_owner = NULL;
+	} else if (th->how == HOW_REPLY_IMPLICIT) {
+		reply_pending = th;
 		implicit_owner = NULL;
 	} else if (th->how == HOW_REPLY_SAVED) {
 		/* Sending on a reply cap answers and consumes it. */
 		seL4_Send(tslots[th->idx].reply, seL4_MessageInfo_new(0, 0, 0, 0));
+	} else {
+		seL4_TCB_Resume(tcb);
 	}
 	th->running = true;
 	th->regs_valid = false;
@@ -586,7 +638,10 @@ void plat_thread_kick(struct plat_thread *th)
 		return;
 	/* Suspending cancels a fault IPC not yet received: resumed, the
 	 * thread executes the faulting instruction again. */
+	/* Suspending also deletes a reply cap not yet used (cancelIPC). */
 	seL4_TCB_Suspend(tslots[th->idx].tcb);
+	if (reply_pending == th)
+		reply_pending = NULL;
 	th->running = false;
 	th->how = HOW_RESUME;
 	th->regs_valid = false;
@@ -719,7 +774,16 @@ int plat_wait_event(struct plat_event *ev)
 			implicit_owner = NULL;
 		}
 		seL4_Word badge = 0;
-		seL4_MessageInfo_t info = seL4_Recv(S4_SLOT_EP, &badge);
+		seL4_MessageInfo_t info;
+		if (reply_pending) {
+			/* Answer the thread resumed as it was, in the same
+			 * kernel entry as the wait. */
+			reply_pending = NULL;
+			info = seL4_ReplyRecv(S4_SLOT_EP, seL4_MessageInfo_new(0, 0, 0, 0),
+			                      &badge);
+		} else {
+			info = seL4_Recv(S4_SLOT_EP, &badge);
+		}
 		if (badge & S4_BADGE_NTFN_MASK) {
 			/* A notification: no reply cap came with it. */
 			if (badge & S4_BADGE_SERIAL)
@@ -753,5 +817,11 @@ int s4_process_init(const char **why)
 		*why = "cannot create the fault endpoint";
 		return -ENOMEM;
 	}
+#ifndef __SSE2__
+	/* The root task is built without SSE/x87 code: tell the kernel, which
+	 * then leaves the FPU to the clients and skips an XSAVE + XRSTOR at
+	 * every switch between a client and the server. */
+	seL4_TCB_SetFlags(seL4_CapInitThreadTCB, 0, seL4_TCBFlag_fpuDisabled);
+#endif
 	return 0;
 }

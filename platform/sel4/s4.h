@@ -70,6 +70,11 @@ void s4_obj_put(seL4_Word type, seL4_CPtr slot);
 /* Map the heap window up to end (2 MiB aligned).  -ENOMEM past its size. */
 int s4_heap_grow(uintptr_t end);
 uint64_t s4_free_bytes(void);
+/* Frame f's spare cap for a client mapping, marked taken; 0 if it is
+ * taken already.  s4_frame_map_put: true if slot was that cap (unmapped
+ * by the caller), now free again; false for any other slot. */
+seL4_CPtr s4_frame_map_cap(frame_t f);
+bool s4_frame_map_put(frame_t f, seL4_CPtr slot);
 uint64_t s4_kept_bytes(void);
 
 /* ---- console.c ------------------------------------------------------------ */

@@ -10,6 +10,23 @@
 /* Print "persona: " and a formatted message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A walk of a host directory given with --root, as the guest's /: each
+ * directory, regular file and symlink (directories before what they hold;
+ * the tree's own dev, proc and sys left out, since the core provides
+ * them; other file types skipped).  Each callback returns 0 or a negative
+ * errno; the walk stops at the first failure and says, with verb, what
+ * could not be done. */
+struct root_visitor {
+	int (*dir)(void *ctx, const char *gpath, unsigned mode, long long mtime);
+	int (*file)(void *ctx, const char *gpath, unsigned mode, long long mtime, const void *data,
+	            size_t len);
+	int (*symlink)(void *ctx, const char *gpath, const char *target, size_t len,
+	               long long mtime);
+	const char *verb; /* "cannot <verb> PATH" */
+};
+/* 0, or -1 after printing why. */
+int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx);
+
 /* Copy the host directory dir (its files, directories, symlinks, with
  * their modes) into the guest filesystem under /.  0 or -1 after printing
  * why. */

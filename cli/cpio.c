@@ -139,109 +139,29 @@ int cpio_add_parents(struct cpio *c, const char *gpath)
 	return 0;
 }
 
-/* ---- A host directory tree ---------------------------------------------------------------- */
-static int add_entry(struct cpio *c, int dirfd, const char *name, const char *gpath);
-
-static int add_dir(struct cpio *c, int fd, const char *gpath)
+/* ---- A host directory tree ------------------------------------------------------------------ */
+static int pack_dir(void *ctx, const char *gpath, unsigned mode, long long mtime)
 {
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	int r = 0;
-
-	if (!d) {
-		close(fd);
-		cli_error("--root: cannot read %s (%s)", gpath, strerror(errno));
-		return -1;
-	}
-	while ((de = readdir(d))) {
-		char child[PATH_MAX];
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		/* As cli_import_root: the core owns /dev and /proc, and there
-		 * is no /sys. */
-		if (!strcmp(gpath, "/") &&
-		    (!strcmp(de->d_name, "dev") || !strcmp(de->d_name, "proc") ||
-		     !strcmp(de->d_name, "sys")))
-			continue;
-		if (snprintf(child, sizeof child, "%s%s%s", gpath, strcmp(gpath, "/") ? "/" : "",
-		             de->d_name) >= (int)sizeof child) {
-			cli_error("--root: path too long under %s", gpath);
-			r = -1;
-			break;
-		}
-		if (add_entry(c, dirfd(d), de->d_name, child) < 0) {
-			r = -1;
-			break;
-		}
-	}
-	closedir(d);
-	return r;
+	return cpio_add(ctx, gpath, S_IFDIR | mode, mtime, NULL, 0);
 }
 
-static int add_entry(struct cpio *c, int dirfd, const char *name, const char *gpath)
+static int pack_file(void *ctx, const char *gpath, unsigned mode, long long mtime, const void *data,
+                     size_t len)
 {
-	struct stat st;
-	int r;
+	return cpio_add(ctx, gpath, S_IFREG | mode, mtime, data, len);
+}
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		cli_error("--root: cannot stat %s (%s)", gpath, strerror(errno));
-		return -1;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
-		ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
-		if (n < 0) {
-			cli_error("--root: cannot read the link %s (%s)", gpath, strerror(errno));
-			return -1;
-		}
-		/* newc stores a symlink's target as its data, without a NUL */
-		r = cpio_add(c, gpath, S_IFLNK | 0777, st.st_mtime, target, (size_t)n);
-	} else if (S_ISDIR(st.st_mode)) {
-		r = cpio_add(c, gpath, S_IFDIR | (st.st_mode & 07777), st.st_mtime, NULL, 0);
-		if (r == 0) {
-			int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0) {
-				cli_error("--root: cannot open %s (%s)", gpath, strerror(errno));
-				return -1;
-			}
-			return add_dir(c, fd, gpath);
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		void *data;
-		size_t len;
-		int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0) {
-			cli_error("--root: cannot open %s (%s)", gpath, strerror(errno));
-			return -1;
-		}
-		r = cli_read_file(fd, &data, &len);
-		close(fd);
-		if (r < 0) {
-			cli_error("--root: cannot read %s (%s)", gpath, strerror(-r));
-			return -1;
-		}
-		r = cpio_add(c, gpath, S_IFREG | (st.st_mode & 07777), st.st_mtime, data, len);
-		free(data);
-	} else {
-		/* Device nodes, fifos and sockets of a host tree mean nothing
-		 * in the guest (as with the Linux backend). */
-		return 0;
-	}
-	if (r < 0) {
-		cli_error("--root: cannot pack %s (%s)", gpath, strerror(-r));
-		return -1;
-	}
-	return 0;
+static int pack_symlink(void *ctx, const char *gpath, const char *target, size_t len,
+                        long long mtime)
+{
+	/* newc stores a symlink's target as its data, without a NUL */
+	return cpio_add(ctx, gpath, S_IFLNK | 0777, mtime, target, len);
 }
 
 int cpio_add_tree(struct cpio *c, const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		cli_error("--root: cannot open %s (%s)", dir, strerror(errno));
-		return -1;
-	}
-	return add_dir(c, fd, "/");
+	static const struct root_visitor packer = {pack_dir, pack_file, pack_symlink, "pack"};
+	return cli_walk_root(dir, &packer, c);
 }
 
 int cpio_finish(struct cpio *c)

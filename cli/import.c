@@ -60,9 +60,10 @@ static bool skipped_top(const char *name)
 	return !strcmp(name, "dev") || !strcmp(name, "proc") || !strcmp(name, "sys");
 }
 
-static int import_entry(int dirfd, const char *name, const char *gpath);
+static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const char *name,
+                      const char *gpath);
 
-static int import_dir(int fd, const char *gpath)
+static int walk_dir(const struct root_visitor *v, void *ctx, int fd, const char *gpath)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
@@ -85,7 +86,7 @@ static int import_dir(int fd, const char *gpath)
 			r = -1;
 			break;
 		}
-		if (import_entry(dirfd(d), de->d_name, child) < 0) {
+		if (walk_entry(v, ctx, dirfd(d), de->d_name, child) < 0) {
 			r = -1;
 			break;
 		}
@@ -94,7 +95,8 @@ static int import_dir(int fd, const char *gpath)
 	return r;
 }
 
-static int import_entry(int dirfd, const char *name, const char *gpath)
+static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const char *name,
+                      const char *gpath)
 {
 	struct stat st;
 	int r;
@@ -111,18 +113,16 @@ static int import_entry(int dirfd, const char *name, const char *gpath)
 			return -1;
 		}
 		target[n] = 0;
-		r = vfs_add_symlink(gpath, target);
+		r = v->symlink(ctx, gpath, target, (size_t)n, st.st_mtime);
 	} else if (S_ISDIR(st.st_mode)) {
-		r = vfs_add_dir(gpath, st.st_mode & 07777);
-		if (r == -EEXIST)
-			r = 0; /* /tmp and the like: the core made them already */
+		r = v->dir(ctx, gpath, st.st_mode & 07777, st.st_mtime);
 		if (r == 0) {
 			int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (fd < 0) {
 				cli_error("--root: cannot open %s (%s)", gpath, strerror(errno));
 				return -1;
 			}
-			return import_dir(fd, gpath);
+			return walk_dir(v, ctx, fd, gpath);
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		void *data;
@@ -138,7 +138,7 @@ static int import_entry(int dirfd, const char *name, const char *gpath)
 			cli_error("--root: cannot read %s (%s)", gpath, strerror(-r));
 			return -1;
 		}
-		r = vfs_add_file(gpath, st.st_mode & 07777, data, len);
+		r = v->file(ctx, gpath, st.st_mode & 07777, st.st_mtime, data, len);
 		free(data);
 	} else {
 		/* Device nodes, fifos and sockets of a host tree mean nothing
@@ -146,13 +146,13 @@ static int import_entry(int dirfd, const char *name, const char *gpath)
 		return 0;
 	}
 	if (r < 0) {
-		cli_error("--root: cannot create %s in the guest (%s)", gpath, strerror(-r));
+		cli_error("--root: cannot %s %s (%s)", v->verb, gpath, strerror(-r));
 		return -1;
 	}
 	return 0;
 }
 
-int cli_import_root(const char *dir)
+int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -160,5 +160,31 @@ int cli_import_root(const char *dir)
 		          errno == ENOTDIR ? "not a directory" : strerror(errno));
 		return -1;
 	}
-	return import_dir(fd, "/");
+	return walk_dir(v, ctx, fd, "/");
+}
+
+/* ---- Into the core's tmpfs (the Linux backend) ---- */
+static int import_dir(void *ctx, const char *gpath, unsigned mode, long long mtime)
+{
+	int r = vfs_add_dir(gpath, mode);
+	return r == -EEXIST ? 0 : r; /* /tmp and the like: the core made them already */
+}
+
+static int import_file(void *ctx, const char *gpath, unsigned mode, long long mtime,
+                       const void *data, size_t len)
+{
+	return vfs_add_file(gpath, mode, data, len);
+}
+
+static int import_symlink(void *ctx, const char *gpath, const char *target, size_t len,
+                          long long mtime)
+{
+	return vfs_add_symlink(gpath, target);
+}
+
+int cli_import_root(const char *dir)
+{
+	static const struct root_visitor importer = {import_dir, import_file, import_symlink,
+	                                             "create in the guest"};
+	return cli_walk_root(dir, &importer, NULL);
 }

@@ -37,13 +37,12 @@ ENV=(env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C PERSONA_TEST=guest)
 PENV=("${ENV[@]}")
 ARGS=(alpha "beta gamma" "")
 
-expected_reason() {
-	[ -f "$EXPECT" ] || return 1
-	awk -v t="$1" '$1 == t { $1 = ""; sub(/^ /, ""); print; found = 1 } END { exit !found }' "$EXPECT"
-}
+# The verdict rules (stdout, status, sanitizer reports, expectations).
+CMP_EXPECT=$EXPECT
+. tests/lib/compare.sh
+cmp_init "$LABEL"
 
 case $PERSONA in /*) ;; *) PERSONA=$PWD/$PERSONA ;; esac
-passed=0 failed=0 xfailed=0
 if [ ! -x "$PERSONA" ]; then
 	echo "run-guests: $PERSONA not built" >&2
 	echo "$LABEL: 0 passed, 1 failed"
@@ -71,39 +70,9 @@ for name in "${tests[@]}"; do
 	(cd /tmp && timeout -k 5 "$TIMEOUT" "${PENV[@]}" "$PERSONA" run "$OLDPWD/$bin" "${ARGS[@]}" \
 		</dev/null >"$work/persona.out" 2>"$work/persona.err") 2>/dev/null
 	pstat=$?
-	ok=1
-	cmp -s "$work/native.out" "$work/persona.out" || ok=0
-	[ "$nstat" = "$pstat" ] || ok=0
-	# a sanitizer report from the server fails the test even if the
-	# client's output happened to agree
-	grep -qE '^(==[0-9]+==ERROR: |SUMMARY: (Address|Undefined)Sanitizer|[^ ]+:[0-9]+:[0-9]+: runtime error: )' \
-		"$work/persona.err" && ok=0
-	if reason=$(expected_reason "$name"); then
-		if [ $ok = 1 ]; then
-			echo "XPASS $name (listed in $EXPECT: $reason)"
-			failed=$((failed + 1))
-		else
-			echo "xfail $name ($reason)"
-			xfailed=$((xfailed + 1))
-		fi
-		continue
-	fi
-	if [ $ok = 1 ]; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-		continue
-	fi
-	echo "FAIL $name: status native $nstat, persona $pstat"
-	diff -u --label native "$work/native.out" --label persona "$work/persona.out" |
-		head -n "${PERSONA_DIFF_LINES:-40}" | sed 's/^/     /'
-	if [ -s "$work/persona.err" ]; then
-		echo "     --- persona stderr (last lines):"
-		tail -n 15 "$work/persona.err" | sed 's/^/     /'
-	fi
-	failed=$((failed + 1))
+	echo "$nstat" >"$work/native.status"
+	echo "$pstat" >"$work/persona.status"
+	cmp_verdict "$name" "$work"
 done
 
-summary="$passed passed, $failed failed"
-[ $xfailed -gt 0 ] && summary="$summary, $xfailed xfail"
-echo "$LABEL: $summary"
-[ $failed -eq 0 ]
+cmp_summary

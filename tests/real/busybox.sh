@@ -62,6 +62,13 @@ ENV=(env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C)
 # program seeing them: the sanitizer builds run with their defaults (leak
 # detection on).
 PENV=("${ENV[@]}")
+# The seL4 front end finds its kernel through PERSONA_SEL4 (and keeps it
+# out of the program's environment); the clean HOME above would hide the
+# default.
+[ -n "${PERSONA_RUN_ARGS:-}" ] && PENV+=("PERSONA_SEL4=${PERSONA_SEL4:-$HOME/sel4-build}")
+# PERSONA_RUN_ARGS adds options to every `persona run` (the seL4 suite
+# passes --backend sel4); PERSONA_TEST_PREFIX prefixes the test names, so
+# that tests/expectations.txt can list gaps of one backend only.
 
 expected_reason() {
 	[ -f "$EXPECT" ] || return 1
@@ -84,14 +91,14 @@ run_side() {
 
 # bbtest NAME SNIPPET
 bbtest() {
-	local name=busybox/$1 snippet=$2 nstat pstat ok reason
+	local name=${PERSONA_TEST_PREFIX:-}busybox/$1 snippet=$2 nstat pstat ok reason
 	case $name in *"$FILTER"*) ;; *) return ;; esac
 	: >"$work/native.err"
 	: >"$work/persona.err"
 	run_side "$work/native" "$snippet" timeout -k 5 "$TIMEOUT" "${ENV[@]}" "$BUSYBOX" 2>/dev/null
 	nstat=$?
 	run_side "$work/persona" "$snippet" timeout -k 5 "$TIMEOUT" "${PENV[@]}" \
-		"$PERSONA" run --root "$ROOT" /bin/busybox 2>/dev/null
+		"$PERSONA" run ${PERSONA_RUN_ARGS:-} --root "$ROOT" /bin/busybox 2>/dev/null
 	pstat=$?
 	ok=1
 	cmp -s "$work/native" "$work/persona" || ok=0

@@ -8,7 +8,7 @@
  * and a newc cpio of the guest filesystem), links it into the root task in
  * a private temporary directory, boots the seL4 kernel with it in QEMU
  * (TCG), and turns the serial console back into the program's stdout and
- * exit status.
+ * exit status (COM2 into its stderr).
  *
  * Console protocol with the root task (each marker ends with a newline and
  * may follow the program's last output on the same line, so a program
@@ -19,8 +19,14 @@
  *                        after the last one (shown with --verbose)
  *   PERSONA-EXIT <n>     the program's Linux wait status: the run is over
  *   PERSONA-ERROR <why>  the program could not be started
- * Our stdin goes to the serial input; at its end one EOT byte (^D) is sent,
- * which the root task's console takes as end of input, as a terminal does.
+ * Everything else on COM1 is the program's stdout, byte for byte (no
+ * CRLF conversion either way); COM2 is its stderr and the root task's
+ * diagnostics, copied to our stderr as they are.  Our stdin goes to the
+ * serial input once PERSONA-START came (bytes sent earlier would be lost
+ * while the kernel and the root task set the UART up), escaped so that
+ * the end of input can be told from data: 0x04 and 0x10 are sent as 0x10
+ * followed by the byte ^ 0x40, every other byte as it is, and a bare 0x04
+ * marks the end; the root task then gives end of file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,16 +170,40 @@ static int put_str(struct cli_buf *b, const char *s)
 	return cli_buf_put(b, s, strlen(s) + 1);
 }
 
+/* What our fd 0, 1, 2 are, for the payload's console word: the kinds of
+ * plat_console_kind (1 terminal, 2 pipe, 3 regular file, 0 other), two
+ * bits each from bit 0, and bit 31 saying they are given. */
+static uint32_t console_kinds(void)
+{
+	uint32_t w = 1u << 31;
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		uint32_t k = 0;
+		if (fstat(fd, &st) < 0)
+			k = 0;
+		else if (S_ISCHR(st.st_mode) && isatty(fd))
+			k = 1;
+		else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+			k = 2;
+		else if (S_ISREG(st.st_mode))
+			k = 3;
+		w |= k << (2 * fd);
+	}
+	return w;
+}
+
 /*
- * "PRSNPLD1", u32 version, argc, envc, reserved (little-endian); argc
+ * "PRSNPLD1", u32 version, argc, envc, console (little-endian); argc
  * then envc NUL-terminated strings; the guest path of the program; zeros
  * to a multiple of 8; the newc cpio of the guest filesystem to the end.
+ * console: 0 (an image: the serial line is the guest's terminal) or
+ * console_kinds().
  * The program goes into the cpio at its absolute host path (as the Linux
  * backend names it), after the --root tree.  0 or the exit status after
  * saying why.
  */
 static int build_payload(struct cli_buf *b, const char *root, int argc, char **argv, char **envp,
-                         const char *exe_path, const char *prog)
+                         const char *exe_path, const char *prog, uint32_t console)
 {
 	struct cpio c = {.out = b};
 	struct stat st;
@@ -192,7 +222,7 @@ static int build_payload(struct cli_buf *b, const char *root, int argc, char **a
 	if (!r)
 		r = put_u32(b, envc);
 	if (!r)
-		r = put_u32(b, 0);
+		r = put_u32(b, console);
 	for (int i = 0; i < argc && !r; i++)
 		r = put_str(b, argv[i]);
 	for (char **e = envp; *e && !r; e++)
@@ -385,7 +415,7 @@ static int link_roottask(const struct parts *p, const struct cli_buf *payload)
 /* Everything up to a linked workdir/roottask.elf (or, with payload_file,
  * only the payload written there).  0 or the exit status. */
 static int prepare(const struct parts *p, const char *root, int argc, char **argv, char **envp,
-                   const char *payload_file)
+                   const char *payload_file, uint32_t console)
 {
 	char path[PATH_MAX], abs[PATH_MAX];
 	struct cli_buf payload = {0};
@@ -396,7 +426,7 @@ static int prepare(const struct parts *p, const char *root, int argc, char **arg
 		return r;
 	if (!realpath(path, abs))
 		snprintf(abs, sizeof abs, "%s", path);
-	r = build_payload(&payload, root, argc, argv, envp, abs, path);
+	r = build_payload(&payload, root, argc, argv, envp, abs, path, console);
 	if (r) {
 		cli_buf_free(&payload);
 		return r;
@@ -425,7 +455,6 @@ struct console {
 	bool verbose;
 	bool started; /* PERSONA-START seen */
 	bool done;    /* PERSONA-EXIT or PERSONA-ERROR seen */
-	bool cr;      /* a '\r' waiting to see whether '\n' follows */
 	int status;   /* the wait status from PERSONA-EXIT */
 	char error[HOLD_MAX];
 	long long free_before, free_after;
@@ -465,17 +494,13 @@ static bool marker_prefix(const char *s, size_t n)
 		if (memcmp(s, words[w], k))
 			continue;
 		if (w == 0) /* START: nothing but the newline */
-			return (n == k + 1 && (s[k] == '\n' || s[k] == '\r')) ||
-			       (n == k + 2 && s[k] == '\r' && s[k + 1] == '\n');
+			return n == k + 1 && s[k] == '\n';
 		if (s[k] != ' ')
 			return false;
 		for (size_t i = k + 1; i < n; i++) {
 			bool last = i == n - 1;
 			if (s[i] == '\n')
 				return last && (w == 3 || i > k + 1);
-			/* "\r\n" from a root task that writes it itself */
-			if (s[i] == '\r' && (last || (i == n - 2 && s[i + 1] == '\n')))
-				continue;
 			if (w < 3 && (s[i] < '0' || s[i] > '9'))
 				return false;
 		}
@@ -553,7 +578,7 @@ static void marker(struct console *c, const char *line)
 	}
 }
 
-/* One byte of console output, after CRLF became LF. */
+/* One byte of console output. */
 static void feed_byte(struct console *c, char ch)
 {
 	if (c->done)
@@ -566,8 +591,6 @@ static void feed_byte(struct console *c, char ch)
 	if (marker_prefix(c->hold, c->nhold) && c->nhold < HOLD_MAX) {
 		if (ch == '\n') {
 			c->hold[c->nhold - 1] = 0;
-			if (c->nhold > 1 && c->hold[c->nhold - 2] == '\r')
-				c->hold[c->nhold - 2] = 0;
 			c->nhold = 0;
 			marker(c, c->hold);
 		}
@@ -586,17 +609,8 @@ static void feed_byte(struct console *c, char ch)
 
 static void feed(struct console *c, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (c->cr) {
-			c->cr = false;
-			if (s[i] != '\n')
-				feed_byte(c, '\r');
-		}
-		if (s[i] == '\r')
-			c->cr = true;
-		else
-			feed_byte(c, s[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		feed_byte(c, s[i]);
 }
 
 /* Quiet for a while: what was held back is output after all. */
@@ -604,10 +618,6 @@ static void flush_held(struct console *c)
 {
 	char held[HOLD_MAX];
 	size_t n = c->nhold;
-	if (c->cr) {
-		c->cr = false;
-		feed_byte(c, '\r');
-	}
 	if (!n)
 		return;
 	memcpy(held, c->hold, n);
@@ -651,20 +661,38 @@ static void set_nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-/* The program's stderr from COM2: only "\r\n" -> "\n". */
-static void relay_stderr(const char *s, size_t n, bool *cr)
+/* The program's stderr from COM2, as it is. */
+static void relay_stderr(const char *s, size_t n)
 {
-	char buf[4096 + 1];
+	fwrite(s, 1, n, stderr);
+	fflush(stderr);
+}
+
+/* Everything COM2 holds now: it was written before the marker that ended
+ * the run, so it is in the pipe already. */
+static void drain_stderr(int fd)
+{
+	char buf[4096];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			relay_stderr(buf, (size_t)r);
+}
+
+/* Our stdin bytes in[0..n) escaped for the serial line (see the top of
+ * this file) into out, which has room for 2 * n; its length. */
+static size_t escape_input(const char *in, size_t n, char *out)
+{
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (*cr && s[i] != '\n')
-			buf[k++] = '\r';
-		*cr = s[i] == '\r';
-		if (!*cr)
-			buf[k++] = s[i];
+		if (in[i] == 0x04 || in[i] == 0x10) {
+			out[k++] = 0x10;
+			out[k++] = (char)(in[i] ^ 0x40);
+		} else {
+			out[k++] = in[i];
+		}
 	}
-	fwrite(buf, 1, k, stderr);
-	fflush(stderr);
+	return k;
 }
 
 /* The last lines of what the kernel printed, to explain a failed boot. */
@@ -700,7 +728,6 @@ static int boot(const struct parts *p, const struct sel4_opts *o, const char *pr
 {
 	char mem[32], elf[PATH_MAX + 16], qerr[PATH_MAX + 16];
 	int in[2], out[2], err[2];
-	bool err_cr = false;
 	struct console c = {
 	    .verbose = o->verbose, .status = -1, .free_before = -1, .free_after = -1};
 	char pending[4096];
@@ -774,7 +801,8 @@ static int boot(const struct parts *p, const struct sel4_opts *o, const char *pr
 		    {out[0], POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLOUT, 0}, {err[0], POLLIN, 0}};
 		int wait = -1;
 
-		if (stdin_open && !npending)
+		/* Input only once the root task listens (PERSONA-START). */
+		if (stdin_open && !npending && c.started)
 			fds[1].fd = 0;
 		if (npending)
 			fds[2].fd = in[1];
@@ -784,7 +812,7 @@ static int boot(const struct parts *p, const struct sel4_opts *o, const char *pr
 				break;
 			wait = left > INT_MAX ? INT_MAX : (int)left;
 		}
-		if ((c.nhold || c.cr) && (wait < 0 || wait > 300))
+		if (c.nhold && (wait < 0 || wait > 300))
 			wait = 300;
 		int n = poll(fds, err[0] >= 0 ? 4 : 3, wait);
 		if (n < 0 && errno == EINTR)
@@ -810,19 +838,20 @@ static int boot(const struct parts *p, const struct sel4_opts *o, const char *pr
 			char buf[4096];
 			ssize_t r = read(err[0], buf, sizeof buf);
 			if (r > 0)
-				relay_stderr(buf, (size_t)r, &err_cr);
+				relay_stderr(buf, (size_t)r);
 			else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 				close(err[0]);
 				err[0] = -1;
 			}
 		}
 		if (fds[1].revents) {
-			ssize_t r = read(0, pending, sizeof pending);
+			char raw[sizeof pending / 2];
+			ssize_t r = read(0, raw, sizeof raw);
 			if (r > 0)
-				npending = (size_t)r;
+				npending = escape_input(raw, (size_t)r, pending);
 			else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 				stdin_open = false;
-				/* End of input: ^D, as a terminal gives it. */
+				/* End of input: the bare 0x04. */
 				if (!eot_sent) {
 					pending[0] = 4;
 					npending = 1;
@@ -854,8 +883,10 @@ static int boot(const struct parts *p, const struct sel4_opts *o, const char *pr
 	}
 	close(in[1]);
 	close(out[0]);
-	if (err[0] >= 0)
+	if (err[0] >= 0) {
+		drain_stderr(err[0]);
 		close(err[0]);
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!c.done)
@@ -912,7 +943,7 @@ int sel4_run(const struct sel4_opts *o, int argc, char **argv)
 		sigaction(sigs[i],
 		          sigs[i] == SIGPIPE ? &(struct sigaction){.sa_handler = SIG_IGN} : &sa,
 		          &old[i]);
-	r = prepare(&p, o->root, argc, argv, environ, NULL);
+	r = prepare(&p, o->root, argc, argv, environ, NULL, console_kinds());
 	if (!r && !got_signal)
 		r = boot(&p, o, argv[0]);
 	else if (!r)
@@ -1161,13 +1192,13 @@ int sel4_image_cmd(int argc, char **argv)
 	}
 	if (payload_only) {
 		/* For looking at, or for testing a root task by hand. */
-		r = prepare(NULL, root, argc - i, argv + i, envp, file);
+		r = prepare(NULL, root, argc - i, argv + i, envp, file, 0);
 		free(envp);
 		return r;
 	}
 	r = find_parts(&p, false);
 	if (!r)
-		r = prepare(&p, root, argc - i, argv + i, envp, NULL);
+		r = prepare(&p, root, argc - i, argv + i, envp, NULL, 0);
 	free(envp);
 	if (!r) {
 		size_t n = strlen(file);

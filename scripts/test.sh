@@ -113,6 +113,11 @@ done
 # otherwise.
 if [ -x build/persona ]; then
 	suite "seL4 (QEMU)" tests/sel4/run.sh build/persona
+	# Debian's busybox on seL4 too, when the kernel build is there.
+	if [ -f "${PERSONA_SEL4:-$HOME/sel4-build}/kernel32.elf" ]; then
+		PERSONA_RUN_ARGS="--backend sel4" PERSONA_TEST_PREFIX=sel4/ \
+			SUITE_LABEL="busybox on seL4" suite "busybox (seL4)" tests/real/busybox.sh build/persona
+	fi
 else
 	skip "seL4 (QEMU)" "build/persona not built"
 fi

@@ -1,6 +1,7 @@
 /*
- * The machine as the seL4 backend uses it: COM1 as the console (output by
- * polling, input through IRQ 4 on the IOAPIC), the PIT as the one-shot
+ * The machine as the seL4 backend uses it: COM1 as the console (stdout by
+ * polling, stdin through IRQ 4 on the IOAPIC), COM2 for stderr and the
+ * backend's diagnostics (polled), the PIT as the one-shot
  * timer (ISA IRQ 0, GSI 2), the TSC as the clock (its frequency from
  * bootinfo), the CMOS clock for the wall time at boot, RDRAND for
  * randomness.  Interrupts reach the fault loop through the notification
@@ -14,7 +15,8 @@
 #include "s4.h"
 
 #define COM1 0x3f8
-static bool have_com1, have_pit, have_cmos;
+#define COM2 0x2f8
+static bool have_com1, have_com2, have_pit, have_cmos;
 
 static void outb(seL4_CPtr cap, uint16_t port, uint8_t v)
 {
@@ -27,33 +29,62 @@ static uint8_t inb(seL4_CPtr cap, uint16_t port)
 }
 
 /* ---- Console ------------------------------------------------------------------- */
+/*
+ * Both directions are raw: the bytes the program writes go out as they
+ * are (no "\n" -> "\r\n": the front end copies them to its stdout
+ * unchanged), and what arrives is the front end's stdin, usually a pipe or
+ * a file, so there is no echo and no CR -> NL here.  Input escape (see
+ * cli/sel4.c): 0x10 b stands for b ^ 0x40 (0x04 and 0x10 travel so), a
+ * bare 0x04 is the end of the input; after it reads give 0 for ever.
+ * An image booted on its own (no console word in the payload) has a person
+ * at a terminal in raw mode on the line instead: for them, and only then,
+ * output "\n" becomes "\r\n" and input CR becomes NL and is echoed.
+ */
+#define ESC_EOF 0x04
+#define ESC_QUOTE 0x10
+
 static char inbuf[4096];
 static unsigned in_head, in_len;
-static bool console_watched;
+static bool in_quote, in_eof, console_watched, tty_mode;
+
+/* Polled output of n bytes to the UART at port base (cap: its ports). */
+static void uart_write(seL4_CPtr cap, uint16_t base, const char *s, size_t n)
+{
+	unsigned room = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool cr = tty_mode && s[i] == '\n';
+		for (int k = 0; k <= cr; k++) {
+			/* THRE: the 16-byte FIFO is empty. */
+			while (!room) {
+				if (inb(cap, base + 5) & 0x20)
+					room = 16;
+			}
+			outb(cap, base, k < cr ? '\r' : (uint8_t)s[i]);
+			room--;
+		}
+	}
+}
 
 void s4_write(const char *s, size_t n)
 {
-	unsigned room = 0;
 	if (!have_com1) {
 		for (size_t i = 0; i < n; i++) {
-			if (s[i] == '\n')
+			if (tty_mode && s[i] == '\n')
 				seL4_DebugPutChar('\r');
 			seL4_DebugPutChar(s[i]);
 		}
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < 1 + (s[i] == '\n'); k++) {
-			/* THRE: the 16-byte FIFO is empty. */
-			while (!room) {
-				if (inb(S4_SLOT_PORT_COM1, COM1 + 5) & 0x20)
-					room = 16;
-			}
-			outb(S4_SLOT_PORT_COM1, COM1,
-			     (k == 0 && s[i] == '\n') ? '\r' : (uint8_t)s[i]);
-			room--;
-		}
-	}
+	uart_write(S4_SLOT_PORT_COM1, COM1, s, n);
+}
+
+/* The program's stderr and the root task's diagnostics. */
+static void err_write(const char *s, size_t n)
+{
+	if (have_com2)
+		uart_write(S4_SLOT_PORT_COM2, COM2, s, n);
+	else
+		s4_write(s, n);
 }
 
 void s4_puts(const char *s)
@@ -63,44 +94,86 @@ void s4_puts(const char *s)
 
 void s4_log_str(const char *s)
 {
-	s4_puts(s);
-	s4_write("\n", 1);
+	err_write(s, strlen(s));
+	err_write("\n", 1);
 }
+
+static void uart_setup(seL4_CPtr cap, uint16_t base)
+{
+	outb(cap, base + 1, 0x00); /* no interrupts */
+	outb(cap, base + 3, 0x80); /* divisor latch: 115200 baud */
+	outb(cap, base + 0, 0x01);
+	outb(cap, base + 1, 0x00);
+	outb(cap, base + 3, 0x03); /* 8N1 */
+	outb(cap, base + 2, 0x07); /* FIFOs on and cleared */
+}
+
+static uint32_t console_word(void);
 
 void s4_console_init(void)
 {
+	tty_mode = !(console_word() >> 31);
+	have_com2 = !seL4_X86_IOPortControl_Issue(seL4_CapIOPortControl, COM2, COM2 + 7,
+	                                          seL4_CapInitThreadCNode, S4_SLOT_PORT_COM2, 64);
+	if (have_com2)
+		uart_setup(S4_SLOT_PORT_COM2, COM2);
 	have_com1 = !seL4_X86_IOPortControl_Issue(seL4_CapIOPortControl, COM1, COM1 + 7,
 	                                          seL4_CapInitThreadCNode, S4_SLOT_PORT_COM1, 64);
 	if (!have_com1)
 		return;
-	outb(S4_SLOT_PORT_COM1, COM1 + 2, 0x07); /* FIFOs on and cleared */
+	/* Clearing the receive FIFO loses nothing: the front end sends no
+	 * input before PERSONA-START, which comes after this. */
+	outb(S4_SLOT_PORT_COM1, COM1 + 2, 0xc7); /* interrupt at 14 bytes or a pause */
 	if (seL4_IRQControl_GetIOAPIC(seL4_CapIRQControl, seL4_CapInitThreadCNode,
 	                              S4_SLOT_IRQ_SERIAL, 64, 0, 4, 0, 0, 1) ||
-	    seL4_IRQHandler_SetNotification(S4_SLOT_IRQ_SERIAL, S4_SLOT_NTFN_SERIAL))
-		return;                          /* output only */
+	    seL4_IRQHandler_SetNotification(S4_SLOT_IRQ_SERIAL, S4_SLOT_NTFN_SERIAL)) {
+		s4_log_str("persona: sel4 backend: no serial interrupt: a read waiting "
+		           "on stdin is never woken");
+		return;
+	}
 	outb(S4_SLOT_PORT_COM1, COM1 + 4, 0x0b); /* DTR, RTS, OUT2 (the IRQ line) */
 	outb(S4_SLOT_PORT_COM1, COM1 + 1, 0x01); /* interrupt on received data */
 	seL4_IRQHandler_Ack(S4_SLOT_IRQ_SERIAL);
 }
 
+/* Move what the UART holds into inbuf, decoded, while there is room.
+ * What does not fit stays in the UART's FIFO, and QEMU then stops taking
+ * the front end's bytes: nothing is dropped.  The next read drains it. */
+static void serial_drain(void)
+{
+	if (!have_com1)
+		return;
+	while (!in_eof && in_len < sizeof inbuf && (inb(S4_SLOT_PORT_COM1, COM1 + 5) & 1)) {
+		uint8_t c = inb(S4_SLOT_PORT_COM1, COM1);
+		if (in_quote) {
+			in_quote = false;
+			c ^= 0x40;
+		} else if (c == ESC_QUOTE) {
+			in_quote = true;
+			continue;
+		} else if (c == ESC_EOF) {
+			in_eof = true;
+			break;
+		}
+		if (tty_mode && c == '\r')
+			c = '\n';
+		if (tty_mode)
+			s4_write((const char *)&c, 1);
+		inbuf[(in_head + in_len++) % sizeof inbuf] = (char)c;
+	}
+}
+
 void s4_serial_irq(void)
 {
-	while (inb(S4_SLOT_PORT_COM1, COM1 + 5) & 1) {
-		char c = (char)inb(S4_SLOT_PORT_COM1, COM1);
-		/* What a terminal in its default mode does: CR is NL, and
-		 * what is typed is echoed. */
-		if (c == '\r')
-			c = '\n';
-		s4_write(&c, 1);
-		if (in_len < sizeof inbuf)
-			inbuf[(in_head + in_len++) % sizeof inbuf] = c;
-	}
+	/* Acknowledged first: a byte arriving while we drain raises the
+	 * interrupt again rather than waiting unseen in the FIFO. */
 	seL4_IRQHandler_Ack(S4_SLOT_IRQ_SERIAL);
+	serial_drain();
 }
 
 bool s4_console_pending(void)
 {
-	if (!console_watched || !in_len)
+	if (!console_watched || (!in_len && !in_eof))
 		return false;
 	console_watched = false; /* one event per watch */
 	return true;
@@ -108,9 +181,12 @@ bool s4_console_pending(void)
 
 long plat_console_write(int stream, const void *buf, size_t len)
 {
-	if (stream != 1 && stream != 2)
+	if (stream == 1)
+		s4_write(buf, len);
+	else if (stream == 2)
+		err_write(buf, len);
+	else
 		return -EBADF;
-	s4_write(buf, len);
 	return (long)len;
 }
 
@@ -118,14 +194,17 @@ long plat_console_read(void *buf, size_t len)
 {
 	char *d = buf;
 	size_t n = 0;
-	if (!in_len)
-		return -EAGAIN;
+	serial_drain();
 	while (n < len && in_len) {
 		d[n++] = inbuf[in_head];
 		in_head = (in_head + 1) % sizeof inbuf;
 		in_len--;
+		if (!in_len)
+			serial_drain(); /* what waited in the FIFO for room */
 	}
-	return (long)n;
+	if (n)
+		return (long)n;
+	return in_eof ? 0 : -EAGAIN;
 }
 
 void plat_console_watch(int on)
@@ -133,8 +212,31 @@ void plat_console_watch(int on)
 	console_watched = on != 0;
 }
 
-/* The serial line is a terminal to the guest; its settings are kept but
- * change nothing (no line discipline here: see report). */
+/* The payload's console word (cli/sel4.c): what the front end's fd 0, 1,
+ * 2 are, two bits each, when bit 31 is set; else (an image booted on its
+ * own) the serial line is the guest's terminal on all three. */
+extern const char __persona_payload_start[], __persona_payload_end[];
+
+static uint32_t console_word(void)
+{
+	const unsigned char *w = (const unsigned char *)__persona_payload_start + 20;
+	if (__persona_payload_end - __persona_payload_start < 24)
+		return 0;
+	return w[0] | w[1] << 8 | w[2] << 16 | (uint32_t)w[3] << 24;
+}
+
+int plat_console_kind(int stream)
+{
+	uint32_t word = console_word();
+	if (stream < 0 || stream > 2)
+		return 0;
+	if (!(word >> 31))
+		return 1;
+	return (int)(word >> (2 * stream)) & 3;
+}
+
+/* A terminal's settings are kept but change nothing (no line discipline
+ * here: the bytes are the front end's stdin as they are). */
 static struct termios tty = {
     .c_iflag = ICRNL | IXON,
     .c_oflag = OPOST | ONLCR,
@@ -148,6 +250,8 @@ long plat_console_ioctl(int stream, unsigned long cmd, void *arg)
 	const size_t ksize = 4 * 4 + 1 + 19;
 	if (stream < 0 || stream > 2)
 		return -EBADF;
+	if (plat_console_kind(stream) != 1)
+		return -ENOTTY;
 	switch (cmd) {
 	case TCGETS:
 		memcpy(arg, &tty, ksize);
@@ -167,11 +271,6 @@ long plat_console_ioctl(int stream, unsigned long cmd, void *arg)
 	default:
 		return -ENOTTY;
 	}
-}
-
-int plat_console_kind(int stream)
-{
-	return stream >= 0 && stream <= 2 ? 1 : 0;
 }
 
 /* ---- Time ------------------------------------------------------------------------- */
@@ -334,8 +433,9 @@ unsigned plat_ncpus(void)
 	return 1; /* KernelMaxNumNodes=1 */
 }
 
+/* On COM2, so diagnostics never mix with the program's stdout. */
 void plat_log(const char *msg, size_t len)
 {
-	s4_write(msg, len);
-	s4_write("\n", 1);
+	err_write(msg, len);
+	err_write("\n", 1);
 }

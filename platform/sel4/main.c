@@ -7,8 +7,8 @@
  * `PERSONA-ERROR <reason>` if the program could not be started.
  *
  * Payload (little-endian): "PRSNPLD1", u32 version (1), u32 argc, u32
- * envc, u32 reserved; argc then envc NUL-terminated strings; the
- * program's guest path, NUL-terminated; padding to 8; the cpio archive.
+ * envc, u32 console kinds (devices.c; 0 for a stand-alone image); argc then envc NUL-terminated
+ * strings; the program's guest path, NUL-terminated; padding to 8; the cpio archive.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -240,6 +240,8 @@ void s4_main(seL4_BootInfo *bi)
 		snprintf(msg, sizeof msg, "%s: %s", exe[0], why ? why : strerror(-r));
 		fail(msg);
 	}
+	/* The front end shows what follows; everything before is boot noise. */
+	s4_puts("PERSONA-START\n");
 	int status = core_run();
 	if (status < 0) {
 		snprintf(msg, sizeof msg, "the seL4 backend failed (%s)", strerror(-status));

@@ -779,8 +779,7 @@ int plat_wait_event(struct plat_event *ev)
 			/* Answer the thread resumed as it was, in the same
 			 * kernel entry as the wait. */
 			reply_pending = NULL;
-			info = seL4_ReplyRecv(S4_SLOT_EP, seL4_MessageInfo_new(0, 0, 0, 0),
-			                      &badge);
+			info = seL4_ReplyRecv(S4_SLOT_EP, seL4_MessageInfo_new(0, 0, 0, 0), &badge);
 		} else {
 			info = seL4_Recv(S4_SLOT_EP, &badge);
 		}

@@ -42,6 +42,7 @@
 #define S4_SLOT_PORT_PIT 4088
 #define S4_SLOT_PORT_CMOS 4089
 #define S4_SLOT_PORT_KBD 4090
+#define S4_SLOT_PORT_COM2 4091
 #define S4_FIRST_FIXED 4080
 #define S4_FRAME_SLOT0 4096
 
@@ -81,6 +82,7 @@ uint64_t s4_kept_bytes(void);
 void s4_console_init(void);
 void s4_puts(const char *s);
 void s4_write(const char *s, size_t n);
+/* One line of diagnostics on COM2 (persona's stderr), else on COM1. */
 void s4_log_str(const char *s);
 /* Called with the serial notification badge: reads what arrived. */
 void s4_serial_irq(void);

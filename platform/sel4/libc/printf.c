@@ -154,15 +154,19 @@ int vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
 		case 'X':
 		case 'o':
 			if (lng >= 1)
-				u = lng >= 2 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned long);
+				u = lng >= 2 ? va_arg(ap, unsigned long long)
+				             : va_arg(ap, unsigned long);
 			else
 				u = va_arg(ap, unsigned int);
 			if (lng == -1)
 				u = (unsigned short)u;
 			else if (lng <= -2)
 				u = (unsigned char)u;
-			emit_num(&o, u, false, c == 'u' ? 10 : c == 'o' ? 8 : 16, c == 'X', width, prec,
-			         left, zero, alt, 0);
+			emit_num(&o, u, false,
+			         c == 'u'   ? 10
+			         : c == 'o' ? 8
+			                    : 16,
+			         c == 'X', width, prec, left, zero, alt, 0);
 			break;
 		case 'p':
 			u = (uintptr_t)va_arg(ap, void *);
@@ -220,44 +224,82 @@ char *strerror(int e)
 {
 	static char unknown[32];
 	switch (e) {
-	case 0: return "Success";
-	case EPERM: return "Operation not permitted";
-	case ENOENT: return "No such file or directory";
-	case ESRCH: return "No such process";
-	case EINTR: return "Interrupted system call";
-	case EIO: return "Input/output error";
-	case ENXIO: return "No such device or address";
-	case E2BIG: return "Argument list too long";
-	case ENOEXEC: return "Exec format error";
-	case EBADF: return "Bad file descriptor";
-	case ECHILD: return "No child processes";
-	case EAGAIN: return "Resource temporarily unavailable";
-	case ENOMEM: return "Cannot allocate memory";
-	case EACCES: return "Permission denied";
-	case EFAULT: return "Bad address";
-	case EBUSY: return "Device or resource busy";
-	case EEXIST: return "File exists";
-	case EXDEV: return "Invalid cross-device link";
-	case ENODEV: return "No such device";
-	case ENOTDIR: return "Not a directory";
-	case EISDIR: return "Is a directory";
-	case EINVAL: return "Invalid argument";
-	case ENFILE: return "Too many open files in system";
-	case EMFILE: return "Too many open files";
-	case ENOTTY: return "Inappropriate ioctl for device";
-	case EFBIG: return "File too large";
-	case ENOSPC: return "No space left on device";
-	case ESPIPE: return "Illegal seek";
-	case EROFS: return "Read-only file system";
-	case EMLINK: return "Too many links";
-	case EPIPE: return "Broken pipe";
-	case ERANGE: return "Numerical result out of range";
-	case ENAMETOOLONG: return "File name too long";
-	case ENOSYS: return "Function not implemented";
-	case ENOTEMPTY: return "Directory not empty";
-	case ELOOP: return "Too many levels of symbolic links";
-	case EOVERFLOW: return "Value too large for defined data type";
-	case ETIMEDOUT: return "Connection timed out";
+	case 0:
+		return "Success";
+	case EPERM:
+		return "Operation not permitted";
+	case ENOENT:
+		return "No such file or directory";
+	case ESRCH:
+		return "No such process";
+	case EINTR:
+		return "Interrupted system call";
+	case EIO:
+		return "Input/output error";
+	case ENXIO:
+		return "No such device or address";
+	case E2BIG:
+		return "Argument list too long";
+	case ENOEXEC:
+		return "Exec format error";
+	case EBADF:
+		return "Bad file descriptor";
+	case ECHILD:
+		return "No child processes";
+	case EAGAIN:
+		return "Resource temporarily unavailable";
+	case ENOMEM:
+		return "Cannot allocate memory";
+	case EACCES:
+		return "Permission denied";
+	case EFAULT:
+		return "Bad address";
+	case EBUSY:
+		return "Device or resource busy";
+	case EEXIST:
+		return "File exists";
+	case EXDEV:
+		return "Invalid cross-device link";
+	case ENODEV:
+		return "No such device";
+	case ENOTDIR:
+		return "Not a directory";
+	case EISDIR:
+		return "Is a directory";
+	case EINVAL:
+		return "Invalid argument";
+	case ENFILE:
+		return "Too many open files in system";
+	case EMFILE:
+		return "Too many open files";
+	case ENOTTY:
+		return "Inappropriate ioctl for device";
+	case EFBIG:
+		return "File too large";
+	case ENOSPC:
+		return "No space left on device";
+	case ESPIPE:
+		return "Illegal seek";
+	case EROFS:
+		return "Read-only file system";
+	case EMLINK:
+		return "Too many links";
+	case EPIPE:
+		return "Broken pipe";
+	case ERANGE:
+		return "Numerical result out of range";
+	case ENAMETOOLONG:
+		return "File name too long";
+	case ENOSYS:
+		return "Function not implemented";
+	case ENOTEMPTY:
+		return "Directory not empty";
+	case ELOOP:
+		return "Too many levels of symbolic links";
+	case EOVERFLOW:
+		return "Value too large for defined data type";
+	case ETIMEDOUT:
+		return "Connection timed out";
 	default:
 		snprintf(unknown, sizeof unknown, "Unknown error %d", e);
 		return unknown;

@@ -15,6 +15,8 @@
 #              (tests/lib/compare.sh; known gaps in tests/expectations.txt)
 #   boot/free  the root task's PERSONA-FREE figures: as much memory free
 #              after the program as before it (skipped if it prints none)
+#   boot/forge a client sending forged messages on its fault endpoint with
+#              sysenter: the server keeps serving, the program ends normally
 #   boot/error a file that is no program: exit 126 and a "persona:" reason
 #   boot/timeout  a program that never ends: exit 124 after --timeout
 #   image/iso  persona image -o X.iso, booted from the CD in QEMU
@@ -123,6 +125,7 @@ done <tests/sel4/guests.txt
 mkdir -p "$work/prog"
 printf 'int main(void) { for (;;) ; }\n' >"$work/prog/forever.c"
 gcc -static -O1 -o "$work/prog/forever" "$work/prog/forever.c" 2>/dev/null
+gcc -static -O1 -o "$work/prog/forge" tests/sel4/forge.c 2>/dev/null
 head -c 4096 /dev/urandom >"$work/prog/garbage"
 chmod +x "$work/prog/garbage"
 hello=$GUESTS/musl/hello
@@ -138,6 +141,22 @@ if wanted boot/free; then
 		pass "boot/free (${free[0]} bytes free before and after)"
 	else
 		fail boot/free "${free[0]} bytes free before the program, ${free[${#free[@]} - 1]} after"
+	fi
+fi
+
+# --- boot/forge: a client that sends forged messages with sysenter ---
+if wanted boot/forge; then
+	if [ ! -x "$work/prog/forge" ]; then
+		cmp_skip boot/forge "gcc -static failed"
+	else
+		"$PERSONA" run --backend sel4 --timeout "$TIMEOUT" "$work/prog/forge" </dev/null \
+			>"$work/forge.out" 2>"$work/forge.err"
+		st=$?
+		if [ $st = 0 ] && grep -q '^forged 144 messages; the server is still serving$' "$work/forge.out"; then
+			pass "boot/forge (144 forged messages, server alive)"
+		else
+			fail boot/forge "status $st (want 0): $(tail -n 2 "$work/forge.out")"
+		fi
 	fi
 fi
 

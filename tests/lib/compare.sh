@@ -6,7 +6,8 @@
 # a listed test fails, "XPASS" -- a failure -- when it passes).
 #
 #   cmp_init LABEL            reset the counters
-#   cmp_verdict NAME DIR      judge DIR/{native,persona}.{out,err,status}
+#   cmp_verdict NAME DIR [OK] judge DIR/{native,persona}.{out,err,status}
+#                             (OK=0: the caller already found it failed)
 #   cmp_skip NAME WHY         a test that could not run
 #   cmp_summary               "LABEL: N passed, N failed[, N xfail][, N skipped]";
 #                             its status is non-zero if anything failed
@@ -26,7 +27,7 @@ cmp_expected_reason() {
 }
 
 cmp_verdict() {
-	local name=$1 dir=$2 ok=1 nstat pstat reason
+	local name=$1 dir=$2 ok=${3:-1} nstat pstat reason
 	nstat=$(cat "$dir/native.status") pstat=$(cat "$dir/persona.status")
 	cmp -s "$dir/native.out" "$dir/persona.out" || ok=0
 	[ "$nstat" = "$pstat" ] || ok=0

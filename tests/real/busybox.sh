@@ -70,63 +70,36 @@ PENV=("${ENV[@]}")
 # passes --backend sel4); PERSONA_TEST_PREFIX prefixes the test names, so
 # that tests/expectations.txt can list gaps of one backend only.
 
-expected_reason() {
-	[ -f "$EXPECT" ] || return 1
-	awk -v t="$1" '$1 == t { $1 = ""; sub(/^ /, ""); print; found = 1 } END { exit !found }' "$EXPECT"
-}
+# The verdict rules (stdout, status, sanitizer reports, expectations).
+CMP_EXPECT=$EXPECT
+. "$TOP/tests/lib/compare.sh"
+cmp_init "$LABEL"
 
-passed=0 failed=0 xfailed=0
-
-# run_side OUT SNIPPET BB...: run the snippet with $BB set, stdout to OUT.
+# run_side SIDE SNIPPET BB...: run the snippet with $BB set; stdout to
+# $work/SIDE.out, stderr to $work/SIDE.err, status to $work/SIDE.status.
 run_side() {
-	local out=$1 snippet=$2
+	local side=$1 snippet=$2
 	shift 2
 	(
 		cd "$ROOT" || exit 99
 		BB="$*"
 		# shellcheck disable=SC2034 # BB is read by the eval below
 		eval "$snippet"
-	) </dev/null >"$out" 2>>"$out.err"
+	) </dev/null >"$work/$side.out" 2>"$work/$side.err"
+	echo $? >"$work/$side.status"
 }
 
-# bbtest NAME SNIPPET
+# bbtest NAME SNIPPET [empty-ok]
 bbtest() {
-	local name=${PERSONA_TEST_PREFIX:-}busybox/$1 snippet=$2 nstat pstat ok reason
+	local name=${PERSONA_TEST_PREFIX:-}busybox/$1 snippet=$2
 	case $name in *"$FILTER"*) ;; *) return ;; esac
-	: >"$work/native.err"
-	: >"$work/persona.err"
-	run_side "$work/native" "$snippet" timeout -k 5 "$TIMEOUT" "${ENV[@]}" "$BUSYBOX" 2>/dev/null
-	nstat=$?
-	run_side "$work/persona" "$snippet" timeout -k 5 "$TIMEOUT" "${PENV[@]}" \
-		"$PERSONA" run ${PERSONA_RUN_ARGS:-} --root "$ROOT" /bin/busybox 2>/dev/null
-	pstat=$?
-	ok=1
-	cmp -s "$work/native" "$work/persona" || ok=0
-	[ "$nstat" = "$pstat" ] || ok=0
+	run_side native "$snippet" timeout -k 5 "$TIMEOUT" "${ENV[@]}" "$BUSYBOX"
+	run_side persona "$snippet" timeout -k 5 "$TIMEOUT" "${PENV[@]}" \
+		"$PERSONA" run ${PERSONA_RUN_ARGS:-} --root "$ROOT" /bin/busybox
 	# an empty native output means the case itself is broken
-	[ -s "$work/native" ] || [ "${3:-}" = empty-ok ] || ok=0
-	if reason=$(expected_reason "$name"); then
-		if [ $ok = 1 ]; then
-			echo "XPASS $name (listed in tests/expectations.txt: $reason)"
-			failed=$((failed + 1))
-		else
-			echo "xfail $name ($reason)"
-			xfailed=$((xfailed + 1))
-		fi
-		return
-	fi
-	if [ $ok = 1 ]; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-		return
-	fi
-	echo "FAIL $name: status native $nstat, persona $pstat"
-	diff -u --label native "$work/native" --label persona "$work/persona" | head -n 30 | sed 's/^/     /'
-	if [ -s "$work/persona.err" ]; then
-		echo "     --- stderr under persona (last lines):"
-		tail -n 10 "$work/persona.err" | sed 's/^/     /'
-	fi
-	failed=$((failed + 1))
+	local ok=1
+	[ -s "$work/native.out" ] || [ "${3:-}" = empty-ok ] || ok=0
+	cmp_verdict "$name" "$work" $ok || true
 }
 
 # --- cases: stdin fed from the host ---
@@ -182,7 +155,4 @@ bbtest tar-roundtrip '$BB tar cf - -C data tree | $BB tar xOf - tree/sub/b'
 bbtest tar-tmp '$BB tar cf /tmp/t.tar -C data tree; echo "status $?"'
 bbtest ls '$BB ls data/tree data/tree/sub'
 
-summary="$passed passed, $failed failed"
-[ $xfailed -gt 0 ] && summary="$summary, $xfailed xfail"
-echo "$LABEL: $summary"
-[ $failed -eq 0 ]
+cmp_summary

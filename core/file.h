@@ -18,17 +18,13 @@
 
 /* Linux limits and flags the module needs (asm-generic values, the same
  * on x86_64 and riscv64). */
-#define LX_PATH_MAX 4096
 #define LX_NAME_MAX 255
 #define LX_MAXSYMLINKS 40
 #define LX_PIPE_BUF 4096
-#define LX_AT_FDCWD (-100)
-#define LX_AT_SYMLINK_NOFOLLOW 0x100
 #define LX_AT_REMOVEDIR 0x200
 #define LX_AT_EACCESS 0x200
 #define LX_AT_SYMLINK_FOLLOW 0x400
 #define LX_AT_NO_AUTOMOUNT 0x800
-#define LX_AT_EMPTY_PATH 0x1000
 #define LX_AT_STATX_SYNC_TYPE 0x6000
 #define LX_O_PATH 010000000
 #define LX_O_TMPFILE 020000000

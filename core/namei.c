@@ -4,6 +4,7 @@
  * directory reading.  All take paths already copied into the server;
  * sys_fs.c does the copying and the argument checks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -859,4 +860,61 @@ full:
 		return -EINVAL; /* the buffer cannot hold one entry */
 	dir->atime = plat_clock_ns(0);
 	return (long)db.used;
+}
+
+/* ---- execve --------------------------------------------------------------- */
+int vfs_open_exec(struct thread *t, int dirfd, const char *path, int atflags, struct inode **out,
+                  char *abs, size_t abs_size)
+{
+	struct inode *ino = NULL;
+	int lflags = (atflags & LX_AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
+	int r;
+
+	if (atflags & LX_AT_EMPTY_PATH)
+		lflags |= LOOKUP_EMPTY;
+	r = vfs_lookup(t, dirfd, path, lflags, &ino);
+	if (r < 0)
+		return r;
+	if (S_ISLNK(ino->mode))
+		r = -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
+	else if (!S_ISREG(ino->mode))
+		r = -EACCES; /* directories, devices, fifos: Linux's may_open */
+	else
+		r = inode_permission(ino, 1 /* MAY_EXEC */);
+	if (r < 0) {
+		inode_put(ino);
+		return r;
+	}
+
+	/* The name /proc/<pid>/exe will show.  Executing a program's own
+	 * /proc/self/exe keeps its name; other relative names are made
+	 * absolute from where the lookup started. */
+	char base[LX_PATH_MAX];
+	struct proc *p = t->proc;
+	if (ino == p->exe) {
+		snprintf(abs, abs_size, "%s", p->exe_path);
+	} else if (path[0] == '/') {
+		snprintf(abs, abs_size, "%s", path);
+	} else {
+		base[0] = 0;
+		if (dirfd == LX_AT_FDCWD) {
+			struct inode *cwd = fs_cwd(p);
+			if (inode_dir_path(cwd, base, sizeof base) < 0)
+				base[0] = 0;
+			inode_put(cwd);
+		} else {
+			struct file *f = fd_get(p, dirfd);
+			if (f) {
+				snprintf(base, sizeof base, "%s", f->path ? f->path : "");
+				file_put(f);
+			}
+		}
+		if (!path[0])
+			snprintf(abs, abs_size, "%s", base);
+		else
+			snprintf(abs, abs_size, "%s%s%s", base,
+			         base[0] && base[strlen(base) - 1] == '/' ? "" : "/", path);
+	}
+	*out = ino;
+	return 0;
 }

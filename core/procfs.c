@@ -627,7 +627,7 @@ static long proc_write(struct file *f, struct thread *t, const void *buf, size_t
 	return -EIO;
 }
 
-static void proc_release(struct file *f)
+static void procfile_release(struct file *f)
 {
 	free(f->priv);
 }
@@ -636,7 +636,7 @@ static const struct file_ops proc_file_ops = {
     .open = proc_open,
     .read = proc_read,
     .write = proc_write,
-    .release = proc_release,
+    .release = procfile_release,
     .seekable = true,
 };
 

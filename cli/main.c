@@ -182,8 +182,7 @@ int cli_find_program(const char *name, char *buf, size_t size)
 	return EXIT_NOT_FOUND;
 }
 
-int cli_find_guest_program(const char *root, const char *name, char *path, char *exe,
-                           size_t size)
+int cli_find_guest_program(const char *root, const char *name, char *path, char *exe, size_t size)
 {
 	struct stat st;
 	if (root && name[0] == '/') {

@@ -604,7 +604,8 @@ long sys_wait4(struct thread *t, const struct sysargs *a)
 	struct wait_result res = {0};
 	int which, id;
 
-	if (options & ~(LX_WNOHANG | LX_WUNTRACED | LX_WCONTINUED | LX_WNOTHREAD | LX_WCLONE | LX_WALL))
+	if (options &
+	    ~(LX_WNOHANG | LX_WUNTRACED | LX_WCONTINUED | LX_WNOTHREAD | LX_WCLONE | LX_WALL))
 		return -EINVAL;
 	if (upid == INT32_MIN)
 		return -ESRCH;

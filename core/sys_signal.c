@@ -148,11 +148,12 @@ long sys_kill(struct thread *t, const struct sysargs *a)
 	user_info(&si, t, sig, LX_SI_USER);
 	if (pid > 0) {
 		p = proc_by_pid(pid);
-		if (!p || p->exiting)
+		if (!p)
 			return -ESRCH;
 		if (!valid_signal(sig))
 			return -EINVAL;
-		if (sig)
+		/* A zombie still has its pid: the signal goes nowhere. */
+		if (sig && !p->exiting)
 			sig_send_proc_from(p, sig, &si, t);
 		return 0;
 	}

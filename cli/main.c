@@ -188,7 +188,15 @@ int cli_find_guest_program(const char *root, const char *name, char *path, char 
 	if (root && name[0] == '/') {
 		int n = snprintf(path, size, "%s%s", root, name);
 		if (n > 0 && (size_t)n < size && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			snprintf(exe, size, "%s", name);
+			/* Symlinks resolved, as /proc/self/exe shows it (a
+			 * busybox applet link is busybox). */
+			char rroot[PATH_MAX], rprog[PATH_MAX];
+			size_t rl;
+			if (realpath(root, rroot) && realpath(path, rprog) &&
+			    (rl = strlen(rroot), !strncmp(rprog, rroot, rl)) && rprog[rl] == '/')
+				snprintf(exe, size, "%s", rprog + rl);
+			else
+				snprintf(exe, size, "%s", name);
 			return 0;
 		}
 	}

@@ -866,15 +866,19 @@ full:
 int vfs_open_exec(struct thread *t, int dirfd, const char *path, int atflags, struct inode **out,
                   char *abs, size_t abs_size)
 {
-	struct inode *ino = NULL;
+	struct nameidata nd;
+	struct inode *ino;
 	int lflags = (atflags & LX_AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
 	int r;
 
 	if (atflags & LX_AT_EMPTY_PATH)
 		lflags |= LOOKUP_EMPTY;
-	r = vfs_lookup(t, dirfd, path, lflags, &ino);
-	if (r < 0)
+	r = resolve(t, dirfd, path, lflags, &nd);
+	if (r < 0) {
+		nd_release(&nd);
 		return r;
+	}
+	ino = nd.ino;
 	if (S_ISLNK(ino->mode))
 		r = -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
 	else if (!S_ISREG(ino->mode))
@@ -882,39 +886,24 @@ int vfs_open_exec(struct thread *t, int dirfd, const char *path, int atflags, st
 	else
 		r = inode_permission(ino, 1 /* MAY_EXEC */);
 	if (r < 0) {
-		inode_put(ino);
+		nd_release(&nd);
 		return r;
 	}
 
-	/* The name /proc/<pid>/exe will show.  Executing a program's own
-	 * /proc/self/exe keeps its name; other relative names are made
-	 * absolute from where the lookup started. */
+	/* The name /proc/<pid>/exe shows: where the file is, symlinks
+	 * followed (the walk leaves the target's directory and name).  A
+	 * program's own /proc/self/exe keeps its name. */
 	char base[LX_PATH_MAX];
-	struct proc *p = t->proc;
-	if (ino == p->exe) {
-		snprintf(abs, abs_size, "%s", p->exe_path);
-	} else if (path[0] == '/') {
-		snprintf(abs, abs_size, "%s", path);
+	if (ino == t->proc->exe) {
+		snprintf(abs, abs_size, "%s", t->proc->exe_path);
+	} else if (nd.dir && nd.last_type == LAST_NORM &&
+	           inode_dir_path(nd.dir, base, sizeof base) == 0) {
+		snprintf(abs, abs_size, "%s%s%s", base, strcmp(base, "/") ? "/" : "", nd.last);
 	} else {
-		base[0] = 0;
-		if (dirfd == LX_AT_FDCWD) {
-			struct inode *cwd = fs_cwd(p);
-			if (inode_dir_path(cwd, base, sizeof base) < 0)
-				base[0] = 0;
-			inode_put(cwd);
-		} else {
-			struct file *f = fd_get(p, dirfd);
-			if (f) {
-				snprintf(base, sizeof base, "%s", f->path ? f->path : "");
-				file_put(f);
-			}
-		}
-		if (!path[0])
-			snprintf(abs, abs_size, "%s", base);
-		else
-			snprintf(abs, abs_size, "%s%s%s", base,
-			         base[0] && base[strlen(base) - 1] == '/' ? "" : "/", path);
+		snprintf(abs, abs_size, "%s", path);
 	}
+	nd.ino = NULL;
+	nd_release(&nd);
 	*out = ino;
 	return 0;
 }

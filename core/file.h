@@ -253,6 +253,15 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st);
 /* ---- pipe.c ------------------------------------------------------------------ */
 int pipe_create(struct file **rd, struct file **wr, unsigned flags);
 bool file_is_pipe(struct file *f);
+/* ---- socket.c: socketpair(AF_UNIX) ---------------------------------------- */
+bool file_is_socket(struct file *f);
+int socketpair_create(int type, unsigned flags, struct file **a, struct file **b);
+/* One transfer; -ENOTSOCK if f is not a socket.  *trunc: a message was
+ * longer than len. */
+long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc);
+long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal);
+int sock_shutdown(struct file *f, int how);
+int sock_type(struct file *f);
 long pipe_set_size(struct file *f, unsigned long size);
 long pipe_get_size(struct file *f);
 long pipe_nread(struct file *f);

@@ -325,6 +325,8 @@ void trace_exit(struct thread *t, struct trace_call *tc, long r)
 		put(tc, " = ?");
 	else if (r == SYS_NORETURN)
 		put(tc, " = (registers restored)");
+	else if (r == -ERESTARTSYS)
+		put(tc, " = ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
 	else if (r < 0 && r >= -4095) {
 		const char *name = errno_name((int)-r);
 		put(tc, " = -1 %s (%s)", name ? name : "E?", strerror((int)-r));

@@ -323,6 +323,8 @@ void trace_exit(struct thread *t, struct trace_call *tc, long r)
 	put(tc, ")");
 	if (r == SYS_GONE)
 		put(tc, " = ?");
+	else if (r == SYS_NORETURN && tc->e && !strncmp(tc->e->name, "execve", 6))
+		put(tc, " = 0"); /* the new program starts */
 	else if (r == SYS_NORETURN)
 		put(tc, " = (registers restored)");
 	else if (r == -ERESTARTSYS)

@@ -538,6 +538,11 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	}
 	for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
 		ptes[n] = pt_lookup(mm, va / PAGE_SIZE);
+		/* A copy-on-write page nobody else holds any more (the other
+		 * process exited or exec'd) is simply ours: map it writable
+		 * now rather than take a second fault for the write. */
+		if (ptes[n]->cow && frame_refs(ptes[n]->frame) == 1)
+			ptes[n]->cow = 0;
 		frames[n] = ptes[n]->frame;
 		n++;
 	}

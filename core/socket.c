@@ -142,8 +142,7 @@ static long sock_read(struct file *f, struct thread *t, void *buf, size_t len, u
 	return sock_recv(f, t, buf, len, NULL);
 }
 
-static long sock_write(struct file *f, struct thread *t, const void *buf, size_t len,
-                       uint64_t *pos)
+static long sock_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	return sock_send(f, t, buf, len, false);
 }

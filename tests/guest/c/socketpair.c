@@ -46,7 +46,8 @@ int main(void)
 	CHECK(n == 5 && !memcmp(b, "ping!", 5), "both writes arrive as one stream");
 	CHECK(recv(sv[0], b, sizeof b, 0) == 0, "end of file after the peer closed");
 	errno = 0;
-	CHECK(send(sv[0], "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "send without a peer: EPIPE");
+	CHECK(send(sv[0], "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE,
+	      "send without a peer: EPIPE");
 	CHECK(recv(sv[0], b, sizeof b, MSG_DONTWAIT) == 0, "MSG_DONTWAIT at end of file: 0");
 	close(sv[0]);
 
@@ -63,7 +64,8 @@ int main(void)
 	struct pollfd pf = {sv[1], POLLIN, 0};
 	CHECK(poll(&pf, 1, 0) == 0, "nothing left to read");
 	errno = 0;
-	CHECK(recv(sv[1], b, sizeof b, MSG_DONTWAIT) < 0 && errno == EAGAIN, "MSG_DONTWAIT: EAGAIN");
+	CHECK(recv(sv[1], b, sizeof b, MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "MSG_DONTWAIT: EAGAIN");
 	int type = 0;
 	socklen_t len = sizeof type;
 	CHECK(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET &&

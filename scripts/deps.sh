@@ -6,6 +6,8 @@
 
 # The Debian packages the build and the tests use.
 PERSONA_DEPS="build-essential musl-tools busybox-static clang-format cpio strace"
+# util-linux's script(1): the interactive shell test's terminal.
+PERSONA_DEPS="$PERSONA_DEPS bsdutils"
 # The riscv64 cross build of the core and its unit tests under user-mode QEMU.
 PERSONA_DEPS="$PERSONA_DEPS gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static"
 # The seL4 backend: QEMU to boot it, GRUB and xorriso for `persona image`.

@@ -7,7 +7,8 @@
 #
 # Suites: unit tests (normal and ASan), the backend test when the Makefile
 # has it, the guest programs under build/persona and build/asan/persona,
-# Debian's busybox under both, docs/syscalls.md against the generated
+# Debian's busybox and an interactive busybox shell on a terminal under
+# both, docs/syscalls.md against the generated
 # table, and clang-format over the project's C files.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -102,9 +103,12 @@ for p in build/persona build/asan/persona; do
 	if [ -x "$p" ]; then
 		SUITE_LABEL="guests under $p" suite "guests ($p)" tests/run-guests.sh "$p"
 		SUITE_LABEL="busybox under $p" suite "busybox ($p)" tests/real/busybox.sh "$p"
+		SUITE_LABEL="interactive shell under $p" suite "interactive ($p)" \
+			tests/real/interactive.sh "$p"
 	else
 		skip "guests ($p)" "$p not built"
 		skip "busybox ($p)" "$p not built"
+		skip "interactive ($p)" "$p not built"
 	fi
 done
 

@@ -206,6 +206,18 @@ def main():
                                         cell(cols["sel4-icount"], name)))
     p("")
 
+    p("Persona's figures as multiples of the floor of their path:")
+    p("")
+    p("| Persona | / floor | -icount | TCG |")
+    p("| --- | --- | ---: | ---: |")
+    for a, b in (("getpid", "floor_ud"), ("getpid", "floor_ud_regs"), ("write_null", "floor_ud"),
+                 ("mmap_touch_1", "floor_pf_full"), ("mmap_touch_256", "floor_pf"),
+                 ("mmap_touch_256", "floor_pf_full")):
+        p("| {} | {} | {} | {} |".format(
+            a, b, ratio(ticks(cols["sel4-icount"], a), ticks(cols["sel4-icount"], b)),
+            ratio(ticks(cols["sel4"], a), ticks(cols["sel4"], b))))
+    p("")
+
     # ---- Targets ----
     def basis(icount):
         """The seL4 column and the Linux column of matching mitigations."""
@@ -217,7 +229,7 @@ def main():
         if a is None or b is None:
             return "-", "cannot tell (a figure is missing)"
         r = a / b
-        return "{:.2f}x".format(r), ("met" if r <= limit else "**missed** ({}x)".format(limit))
+        return "{:.3f}x".format(r), ("met" if r <= limit else "**missed** ({}x)".format(limit))
 
     targets = [
         ("emulated syscall <= 1.3x the bare seL4 fault round trip", "getpid", "floor_ud",
@@ -302,20 +314,25 @@ def main():
           "Page_Map kernel call per page; what remains per page is the Page_Map call, the "
           "4 KiB zeroing and the core's bookkeeping (VMA lookup, frame allocation, the page "
           "map). To go further: map a run of pages in one kernel call (seL4 has none on x86 "
-          "today: each frame cap is mapped alone), and zero frames ahead of time.".format(
+          "today: each frame cap is mapped alone), and zero frames ahead of time. A single "
+          "page (mmap_touch_1: one fault, with an mmap and a munmap around it) costs {}{}: "
+          "two emulated system calls and a full fault, where fault-around cannot help.".format(
               fmt(pg), " against Linux's {} in the same QEMU ({:.2f}x)".format(fmt(lp), pg / lp)
-              if lp else "", fmt(fp), fmt(fpf)))
+              if lp else "", fmt(fp), fmt(fpf), fmt(ticks(S, "mmap_touch_1") or 0),
+              " against Linux's {}".format(fmt(ticks(VL, "mmap_touch_1")))
+              if ticks(VL, "mmap_touch_1") else ""))
         p("")
     if None not in (pp, fx, g):
-        p("**Ping-pong.** A pipe round trip is four system calls, two of which block and "
-          "switch threads; a futex round trip four as well (wake, wait, on each side), so "
-          "Persona's floor for either is about four emulated system calls ({} ticks here, "
-          "4 x getpid) against Linux's {} per getpid in the same QEMU. Persona takes {} (pipe) "
-          "and {} (futex){}. The gap to Linux is the per-call cost above: every blocking call "
-          "is a fault round trip plus two register calls, where Linux takes one kernel entry; "
-          "closing the system-call gap closes this one.".format(
-              fmt(4 * g), fmt(lg) if lg else "-", fmt(pp), fmt(fx),
-              "; Linux takes {} and {}".format(fmt(lpp), fmt(lfx)) if lpp and lfx else ""))
+        p("**Ping-pong.** Each round trip is four system calls, two of which block and "
+          "switch threads, so four getpids ({} ticks here) is the yardstick: Persona takes {} "
+          "for the pipe ({:.2f}x that: the data goes through the pipe buffer and the reader is "
+          "woken) and {} for the futex ({:.2f}x). Its own work per call is small; the time is "
+          "the per-call kernel cost described above (a fault round trip plus two register "
+          "calls), where Linux, at {} per getpid in the same QEMU, spends most of its {} (pipe) "
+          "and {} (futex) switching threads. Closing the system-call gap closes this "
+          "one.".format(
+              fmt(4 * g), fmt(pp), pp / (4.0 * g), fmt(fx), fx / (4.0 * g),
+              fmt(lg) if lg else "-", fmt(lpp) if lpp else "-", fmt(lfx) if lfx else "-"))
         p("")
     if cols["sel4"][0].get("fork_exec_wait", {}).get("unsupported"):
         p("**Processes.** fork + exec + wait and the Rust start-to-exit (which is timed "

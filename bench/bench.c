@@ -4,7 +4,7 @@
  * under Persona (both backends) and on Linux in QEMU, built with
  * `gcc -O2 -static` (scripts/bench.sh).
  *
- *   bench [-q] [-r RUST_PROGRAM] [NAME...]
+ *   bench [-q] [-r RUST_PROGRAM] [-e SELF] [NAME...]
  *   bench -l                      the names, one a line
  *
  * Runs the named benchmarks (all by default) and prints one line per
@@ -16,7 +16,10 @@
  * Each figure is the best of ROUNDS rounds of a fixed number of
  * operations, so one preemption or one slow first round does not count.
  * -q: a quick run (few iterations, one round) that only shows every
- * benchmark still works: scripts/test.sh's smoke test.
+ * benchmark still works: scripts/test.sh's smoke test.  -e: where this
+ * program is in the filesystem it runs on, for fork_exec_wait to execute
+ * (default: what /proc/self/exe names, which under Persona's Linux
+ * backend is a host path the guest's filesystem may not have).
  * Compare ticks only between runs on the same (virtual) machine.
  */
 #define _GNU_SOURCE
@@ -495,20 +498,22 @@ int main(int argc, char **argv)
 			for (size_t j = 0; j < NBENCH; j++)
 				puts(benches[j].name);
 			return 0;
+		} else if (!strcmp(argv[i], "-e") && i + 1 < argc) {
+			snprintf(self_exe, sizeof self_exe, "%s", argv[++i]);
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
 			rust_program = argv[++i];
 		} else {
 			fprintf(stderr,
 			        "bench: unknown option %s (usage: bench [-q] [-r RUST_PROGRAM] "
-			        "[NAME...], or bench -l)\n",
+			        "[-e SELF] [NAME...], or bench -l)\n",
 			        argv[i]);
 			return 2;
 		}
 	}
-	ssize_t k = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	ssize_t k = self_exe[0] ? 0 : readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
 	if (k > 0)
 		self_exe[k] = 0;
-	else
+	else if (!self_exe[0])
 		snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
 
 	for (int a = i; a < argc; a++) {

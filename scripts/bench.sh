@@ -70,7 +70,8 @@ fi
 # The guest filesystem for the Persona runs: the Rust program at /bench/.
 rm -rf "$B/root" && mkdir -p "$B/root/bench"
 [ -n "$RUST" ] && cp "$RUST" "$B/root/bench/"
-RARG=(-r /bench/bench-rust-start)
+cp "$B/bench" "$B/root/bench/"
+RARG=(-r /bench/bench-rust-start -e /bench/bench)
 
 # ---- 1. native, 2. the Linux backend ----------------------------------------------------
 if wanted native; then

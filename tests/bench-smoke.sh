@@ -86,7 +86,10 @@ fi
 judge native "$work/native" $?
 
 if [ -x "$PERSONA" ]; then
-	"$PERSONA" run --root "$work/root" "$B/bench" -q "${RARGS[@]}" >"$work/persona" 2>"$work/persona.err"
+	# fork_exec_wait executes the program from the guest's filesystem.
+	cp "$B/bench" "$work/root/bench/"
+	"$PERSONA" run --root "$work/root" "$B/bench" -q -e /bench/bench "${RARGS[@]}" \
+		>"$work/persona" 2>"$work/persona.err"
 	judge persona "$work/persona" $?
 else
 	echo "skip persona: $PERSONA not built (make)"

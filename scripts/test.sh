@@ -8,7 +8,8 @@
 # Suites: unit tests (normal and ASan), the backend test when the Makefile
 # has it, the guest programs under build/persona and build/asan/persona,
 # Debian's busybox and an interactive busybox shell on a terminal under
-# both, docs/syscalls.md against the generated
+# both, the benchmark programs' smoke run, the seL4 suite,
+# docs/syscalls.md against the generated
 # table, and clang-format over the project's C files.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -111,6 +112,14 @@ for p in build/persona build/asan/persona; do
 		skip "interactive ($p)" "$p not built"
 	fi
 done
+
+# The benchmark programs (bench/): built and run once with tiny counts,
+# natively and under the Linux backend, so they cannot rot.
+if [ -x build/persona ]; then
+	suite "bench (smoke)" tests/bench-smoke.sh build/persona
+else
+	skip "bench (smoke)" "build/persona not built"
+fi
 
 # The seL4 backend in QEMU, when a kernel build is there (PERSONA_SEL4,
 # default $HOME/sel4-build); it says "skipped: no seL4 kernel build at ..."

@@ -83,6 +83,20 @@ struct mm *mm_fork(struct mm *src, struct plat_as *as)
 	mm->brk = src->brk;
 	mm->mmap_base = src->mmap_base;
 	mm_set_exe(mm, src->exe);
+	/* The parent's private pages become copy-on-write and lose write
+	 * access in its client before anything is shared: its other threads
+	 * keep running (on Linux), and a write of theirs after this point
+	 * faults instead of reaching the child.  If the copy then fails, a
+	 * page marked but held by nobody else is simply taken back at the
+	 * next write. */
+	for (size_t i = 0; i < src->nvma; i++) {
+		const struct vma *v = &src->v[i];
+		if (v->shared)
+			continue;
+		pt_mark_cow(src, v->start, v->end);
+		if (v->prot & PLAT_PROT_WRITE)
+			pt_write_protect_cow(src, v->start, v->end, v->prot);
+	}
 	for (size_t i = 0; i < src->nvma; i++) {
 		const struct vma *v = &src->v[i];
 		mm->v[mm->nvma++] = *v;
@@ -93,11 +107,6 @@ struct mm *mm_fork(struct mm *src, struct plat_as *as)
 			return NULL;
 		}
 	}
-	/* Only now that the copy cannot fail: the parent loses write access
-	 * to the pages it now shares. */
-	for (size_t i = 0; i < src->nvma; i++)
-		if (!src->v[i].shared && (src->v[i].prot & PLAT_PROT_WRITE))
-			pt_write_protect_cow(src, src->v[i].start, src->v[i].end, src->v[i].prot);
 	return mm;
 }
 

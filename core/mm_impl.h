@@ -104,6 +104,8 @@ int pt_move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new);
 /* Pages present in [lo, hi), for mincore: vec[i] = 1 if resident. */
 void pt_resident(struct mm *mm, uint64_t lo, uint64_t hi, uint8_t *vec);
 void pt_free_all(struct mm *mm);
+/* fork: mark src's pages in [lo, hi) copy-on-write. */
+void pt_mark_cow(struct mm *mm, uint64_t lo, uint64_t hi);
 /* fork: give child every page of src's [lo, hi) as well; private pages
  * become copy-on-write in both.  -ENOMEM if child's table cannot grow. */
 int pt_fork_range(struct mm *src, struct mm *child, uint64_t lo, uint64_t hi, bool shared);

@@ -291,6 +291,17 @@ static bool fork_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
 	return false;
 }
 
+static bool mark_cow_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
+{
+	e->cow = 1;
+	return false;
+}
+
+void pt_mark_cow(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	pt_walk(mm, lo, hi, mark_cow_one, NULL);
+}
+
 int pt_fork_range(struct mm *src, struct mm *child, uint64_t lo, uint64_t hi, bool shared)
 {
 	struct fork_ctx c = {child, shared, false};

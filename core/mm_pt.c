@@ -400,9 +400,11 @@ void pt_free_all(struct mm *mm)
 
 /* ---- Population ------------------------------------------------------------- */
 
-/* A frame holding what page va of vma must contain, with a reference. */
-static int page_for(struct vma *vma, uint64_t va, frame_t *out)
+/* A frame holding what page va of vma must contain, with a reference;
+ * *cow when it is a file's page that a write must copy first. */
+static int page_for(struct vma *vma, uint64_t va, frame_t *out, bool *cow)
 {
+	*cow = false;
 	if (!vma->ino)
 		return frame_alloc_zeroed(out);
 	uint64_t pgoff = (vma->off + (va - vma->start)) / PAGE_SIZE;
@@ -412,21 +414,25 @@ static int page_for(struct vma *vma, uint64_t va, frame_t *out)
 		r = inode_get_page(vma->ino, pgoff, true, out);
 		return r < 0 ? -ENOMEM : 0;
 	}
-	/* Private: our own copy, so that writes stay in this process. */
+	/* Private and read-only (a program's text): the file's own page,
+	 * copied only if mprotect later allows a write, as on Linux, so
+	 * that it is in memory once however many processes run it.
+	 * Private and writable (data): a copy at once, because a backend
+	 * that cannot tell reads from writes would fault twice.  A hole is
+	 * a zero page of our own. */
 	r = inode_get_page(vma->ino, pgoff, false, &src);
 	if (r < 0)
 		return -ENOMEM;
-	r = frame_alloc_zeroed(out);
-	if (r < 0) {
-		if (src != FRAME_NONE)
-			frame_unref(src);
-		return r;
+	if (src == FRAME_NONE)
+		return frame_alloc_zeroed(out);
+	if (!(vma->prot & PLAT_PROT_WRITE)) {
+		*out = src;
+		*cow = true;
+		return 0;
 	}
-	if (src != FRAME_NONE) {
-		memcpy(frame_ptr(*out), frame_ptr(src), PAGE_SIZE);
-		frame_unref(src);
-	}
-	return 0;
+	r = frame_alloc_copy(src, out);
+	frame_unref(src);
+	return r;
 }
 
 /* Make page va (inside vma) present in the table, not necessarily mapped
@@ -439,10 +445,12 @@ static int populate(struct mm *mm, struct vma *vma, uint64_t va, struct pte **ou
 	if (!e)
 		return -ENOMEM;
 	if (e->frame == FRAME_NONE) {
-		int r = page_for(vma, va, &f);
+		bool cow;
+		int r = page_for(vma, va, &f, &cow);
 		if (r < 0)
 			return r;
 		pte_fill(mm, vpn, e, f);
+		e->cow = cow;
 	}
 	*out = e;
 	return 0;

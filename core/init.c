@@ -46,7 +46,7 @@ int core_start(const char *exe_path, const void *image, size_t len, char *const 
 	int r;
 
 	*why = NULL;
-	exe = vfs_anon_file(image, len, 0755);
+	exe = vfs_add_program(exe_path, image, len);
 	if (!exe) {
 		*why = "out of memory while loading the program";
 		return -ENOMEM;

@@ -305,8 +305,20 @@ void vfork_release(struct proc *p)
 	waitq_wake_all(&p->vfork_wq);
 }
 
-/* A child's end as its parent sees it: a zombie to reap and SIGCHLD, or
- * nothing at all when the parent does not want zombies. */
+/* The siginfo of a child's end (or stop, or continuation). */
+void proc_chld_info(struct proc *p, int code, int status, struct siginfo_lx *si)
+{
+	memset(si, 0, sizeof *si);
+	si->si_signo = SIGCHLD;
+	si->si_code = code;
+	si->u.chld.pid = p->pid;
+	si->u.chld.uid = p->uid;
+	si->u.chld.status = status;
+}
+
+/* A child's end as its parent sees it: its exit signal (SIGCHLD with
+ * CLD_EXITED/KILLED/DUMPED), and a zombie to reap, or none when the parent
+ * ignores SIGCHLD or set SA_NOCLDWAIT (Linux's do_notify_parent). */
 static void notify_parent(struct proc *p)
 {
 	struct proc *parent = p->parent;
@@ -314,29 +326,23 @@ static void notify_parent(struct proc *p)
 		proc_release(p);
 		return;
 	}
+	if (p->exit_signal) {
+		struct siginfo_lx si;
+		int st = p->exit_status;
+		if ((st & 0x7f) == 0)
+			proc_chld_info(p, LX_CLD_EXITED, (st >> 8) & 0xff, &si);
+		else
+			proc_chld_info(p, (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED, st & 0x7f, &si);
+		si.si_signo = p->exit_signal;
+		sig_send_proc(parent, p->exit_signal, &si); /* dropped if ignored */
+	}
 	if (p->exit_signal == SIGCHLD && sig_child_autoreap(parent)) {
-		/* Waiters find no child any more: ECHILD. */
 		proc_release(p);
+		/* Waiters find no child any more: ECHILD. */
 		waitq_wake_all(&parent->child_wq);
 		return;
 	}
 	p->zombie = true;
-	if (p->exit_signal) {
-		struct siginfo_lx si;
-		int st = p->exit_status;
-		memset(&si, 0, sizeof si);
-		si.si_signo = p->exit_signal;
-		if ((st & 0x7f) == 0) {
-			si.si_code = LX_CLD_EXITED;
-			si.u.chld.status = (st >> 8) & 0xff;
-		} else {
-			si.si_code = (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED;
-			si.u.chld.status = st & 0x7f;
-		}
-		si.u.chld.pid = p->pid;
-		si.u.chld.uid = p->uid;
-		sig_send_proc(parent, p->exit_signal, &si);
-	}
 	waitq_wake_all(&parent->child_wq);
 }
 

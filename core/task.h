@@ -68,6 +68,11 @@ bool sig_deliver_pending(struct thread *t);
 #define LX_CLD_EXITED 1
 #define LX_CLD_KILLED 2
 #define LX_CLD_DUMPED 3
+#define LX_CLD_TRAPPED 4
+#define LX_CLD_STOPPED 5
+#define LX_CLD_CONTINUED 6
+/* SIGCHLD's siginfo about p: code CLD_*, status the exit code or signal. */
+void proc_chld_info(struct proc *p, int code, int status, struct siginfo_lx *si);
 #define LX_SIGMASK(sig) (1ULL << ((sig)-1))
 #define LX_SIG_UNBLOCKABLE (LX_SIGMASK(SIGKILL) | LX_SIGMASK(SIGSTOP))
 

@@ -450,6 +450,27 @@ static int add_node(const char *path, struct inode *ino)
 	return r;
 }
 
+struct inode *vfs_add_program(const char *path, const void *data, size_t len)
+{
+	struct inode *dir, *ino;
+	char last[LX_NAME_MAX + 1];
+	if (path[0] == '/' && mkparents(path, &dir, last) == 0) {
+		struct dentry *d = dir_find(dir, last);
+		if (d && S_ISREG(d->ino->mode) && !d->ino->iops) {
+			inode_ref(d->ino);
+			return d->ino; /* it is in the guest's tree already (--root) */
+		}
+		if (!d && (ino = vfs_anon_file(data, len, 0755))) {
+			ino->sb = dir->sb;
+			if (dir_link(dir, last, ino) == 0)
+				return ino;
+			inode_put(ino);
+		}
+	}
+	/* Somewhere the guest cannot have a file (under /proc...): unnamed. */
+	return vfs_anon_file(data, len, 0755);
+}
+
 int vfs_add_dir(const char *path, uint32_t mode)
 {
 	struct inode *ino = inode_new(SB_ROOT, S_IFDIR | (mode & 07777));

@@ -16,6 +16,11 @@ int vfs_add_symlink(const char *path, const char *target);
 /* A regular inode not linked anywhere, holding a copy of data (for the
  * program given on the command line).  Returns a referenced inode. */
 struct inode *vfs_anon_file(const void *data, size_t len, uint32_t mode);
+/* The first program's file, at path in the guest's tree (as on Linux,
+ * /proc/self/exe then names a file that is there): the file already at
+ * path, or a new one holding data (parents made as needed), or an unnamed
+ * one if path cannot be had.  Referenced; NULL if out of memory. */
+struct inode *vfs_add_program(const char *path, const void *data, size_t len);
 /* The memory behind a MAP_SHARED|MAP_ANONYMOUS mapping: an unnamed file of
  * size bytes (zeros), shared by fork. */
 struct inode *vfs_anon_shared(uint64_t size);

@@ -183,6 +183,7 @@ struct thread {
 	bool restore_sigmask;
 	uint64_t sigpending;
 	struct siginfo_lx pending_info[NSIG_LX];
+	struct list_head rtqueue; /* further instances of pending real-time signals */
 	struct sigaltstack_lx altstack;
 	int in_sigreturn_frame;
 	/* The syscall just interrupted may run again after the handler:
@@ -205,6 +206,8 @@ struct proc {
 	struct sighand *sighand;
 	uint64_t sigpending; /* process-directed signals */
 	struct siginfo_lx pending_info[NSIG_LX];
+	struct list_head rtqueue; /* further instances of pending real-time signals */
+	uint64_t rtqueued;        /* entries queued here and in the threads' queues */
 	uint32_t uid, gid, euid, egid;
 	char exe_path[256];
 	struct inode *exe; /* the program's inode (/proc/<pid>/exe) */

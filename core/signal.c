@@ -5,8 +5,6 @@
  * client.  The frame itself is the arch's business (sigframe.c).
  *
  * Differences from Linux, on purpose for now:
- *  - one pending instance per signal number, real-time signals included
- *    (Linux queues real-time signals);
  *  - stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: there
  *    is no job control yet;
  *  - the first process is pid 1 but is not protected the way Linux
@@ -113,11 +111,84 @@ static bool disposition_ignores(struct proc *p, int signo)
 	return false;
 }
 
+/* ---- Queued real-time signals -----------------------------------------------
+ * A pending set holds one instance of each signal in its bit and
+ * pending_info; further instances of a real-time signal (SIGRTMIN and up)
+ * wait in order in its rtqueue, up to RLIMIT_SIGPENDING per process. */
+#define LX_SIGRTMIN 32
+#define RLIMIT_SIGPENDING_IDX 11
+
+struct sigq {
+	struct list_head link;
+	struct siginfo_lx info;
+};
+
+void sig_forget_queue(struct proc *p, struct list_head *q, int signo)
+{
+	struct sigq *e, *n;
+	if (!list_linked(q))
+		return;
+	list_for_each_entry_safe(e, n, q, link)
+	{
+		if (signo && e->info.si_signo != signo)
+			continue;
+		list_del(&e->link);
+		free(e);
+		p->rtqueued--;
+	}
+}
+
+/* Make signo pending in (set, slots, q) with info; false if dropped. */
+static bool pend(struct proc *p, uint64_t *set, struct siginfo_lx *slots, struct list_head *q,
+                 int signo, const struct siginfo_lx *info)
+{
+	uint64_t bit = LX_SIGMASK(signo);
+	if (!(*set & bit)) {
+		slots[signo - 1] = *info;
+		*set |= bit;
+		return true;
+	}
+	/* One instance of a classic signal; real-time ones queue. */
+	if (signo < LX_SIGRTMIN || p->rtqueued >= p->rlim[RLIMIT_SIGPENDING_IDX].cur)
+		return false;
+	struct sigq *e = malloc(sizeof *e);
+	if (!e)
+		return false;
+	e->info = *info;
+	list_add_tail(&e->link, q);
+	p->rtqueued++;
+	return true;
+}
+
+/* Take signo's first instance out of (set, slots, q) into info. */
+static void unpend(struct proc *p, uint64_t *set, struct siginfo_lx *slots, struct list_head *q,
+                   int signo, struct siginfo_lx *info)
+{
+	struct sigq *e;
+	*info = slots[signo - 1];
+	list_for_each_entry(e, q, link)
+	{
+		if (e->info.si_signo == signo) {
+			slots[signo - 1] = e->info;
+			list_del(&e->link);
+			free(e);
+			p->rtqueued--;
+			return;
+		}
+	}
+	*set &= ~LX_SIGMASK(signo);
+}
+
 static void discard_pending(struct proc *p, int signo)
 {
 	struct thread *t;
 	p->sigpending &= ~LX_SIGMASK(signo);
-	list_for_each_entry(t, &p->threads, proc_link) t->sigpending &= ~LX_SIGMASK(signo);
+	sig_forget_queue(p, &p->rtqueue, signo);
+	list_for_each_entry(t, &p->threads, proc_link)
+	{
+		t->sigpending &= ~LX_SIGMASK(signo);
+		sig_forget_queue(p, &t->rtqueue, signo);
+	}
 }
 
 void sig_set_action(struct proc *p, int signo, const struct sigaction_lx *act)
@@ -257,14 +328,14 @@ void sig_send_thread(struct thread *t, int signo, const struct siginfo_lx *info)
 	bit = LX_SIGMASK(signo);
 	if (!(t->sigmask & bit) && disposition_ignores(t->proc, signo))
 		return; /* dropped at once, as Linux does */
-	if (t->sigpending & bit)
-		return; /* one instance per signal (see the top) */
+	struct siginfo_lx si;
 	if (info)
-		t->pending_info[signo - 1] = *info;
+		si = *info;
 	else
-		fill_default_info(&t->pending_info[signo - 1], signo, NULL);
-	t->pending_info[signo - 1].si_signo = signo;
-	t->sigpending |= bit;
+		fill_default_info(&si, signo, NULL);
+	si.si_signo = signo;
+	if (!pend(t->proc, &t->sigpending, t->pending_info, &t->rtqueue, signo, &si))
+		return;
 	if (!(t->sigmask & bit))
 		notify(t);
 }
@@ -273,22 +344,20 @@ void sig_send_proc_from(struct proc *p, int signo, const struct siginfo_lx *info
                         struct thread *cur)
 {
 	struct thread *r, *t;
-	uint64_t bit;
 
 	if (signo < 1 || signo > NSIG_LX || p->exiting || !p->sighand)
 		return;
-	bit = LX_SIGMASK(signo);
 	r = pick_receiver(p, signo, cur);
 	if (r && disposition_ignores(p, signo))
 		return;
-	if (p->sigpending & bit)
-		return;
+	struct siginfo_lx si;
 	if (info)
-		p->pending_info[signo - 1] = *info;
+		si = *info;
 	else
-		fill_default_info(&p->pending_info[signo - 1], signo, cur);
-	p->pending_info[signo - 1].si_signo = signo;
-	p->sigpending |= bit;
+		fill_default_info(&si, signo, cur);
+	si.si_signo = signo;
+	if (!pend(p, &p->sigpending, p->pending_info, &p->rtqueue, signo, &si))
+		return;
 	if (signo == SIGKILL) {
 		list_for_each_entry(t, &p->threads, proc_link) notify(t);
 	} else if (r) {
@@ -374,14 +443,11 @@ static int pick_signal(uint64_t ready)
 
 static void dequeue(struct thread *t, int signo, struct siginfo_lx *info)
 {
-	uint64_t bit = LX_SIGMASK(signo);
-	if (t->sigpending & bit) {
-		t->sigpending &= ~bit;
-		*info = t->pending_info[signo - 1];
-	} else {
-		t->proc->sigpending &= ~bit;
-		*info = t->proc->pending_info[signo - 1];
-	}
+	struct proc *p = t->proc;
+	if (t->sigpending & LX_SIGMASK(signo))
+		unpend(p, &t->sigpending, t->pending_info, &t->rtqueue, signo, info);
+	else
+		unpend(p, &p->sigpending, p->pending_info, &p->rtqueue, signo, info);
 }
 
 int sig_dequeue_from(struct thread *t, uint64_t set, struct siginfo_lx *info)

@@ -104,6 +104,7 @@ struct proc *proc_create(void)
 	list_init(&p->threads);
 	list_init(&p->children);
 	list_init(&p->sibling);
+	list_init(&p->rtqueue);
 	waitq_init(&p->child_wq);
 	waitq_init(&p->vfork_wq);
 	p->exit_signal = SIGCHLD;
@@ -136,6 +137,7 @@ int thread_create(struct proc *p, struct thread **out)
 	list_init(&t->ready_link);
 	list_init(&t->waiters);
 	list_init(&t->timer_link);
+	list_init(&t->rtqueue);
 	t->proc = p;
 	t->state = TS_RUNNING;
 	t->altstack.ss_flags = LX_SS_DISABLE;
@@ -250,6 +252,7 @@ static void thread_release(struct thread *t, bool group_exit)
 		}
 	}
 	sched_forget_thread(t);
+	sig_forget_queue(p, &t->rtqueue, 0);
 	if (t->pt)
 		plat_thread_destroy(t->pt);
 	t->state = TS_DEAD;
@@ -356,6 +359,7 @@ void proc_exit(struct proc *p, int wait_status)
 	while (!list_empty(&p->threads))
 		thread_release(list_entry(p->threads.next, struct thread, proc_link), true);
 	ktimer_cancel(&p->itimer);
+	sig_forget_queue(p, &p->rtqueue, 0);
 	mm_put(p->mm); /* the address space goes with its last user */
 	p->mm = NULL;
 	p->as = NULL;

@@ -27,6 +27,8 @@ void sig_send_proc(struct proc *p, int signo, const struct siginfo_lx *info);
 /* A synchronous fault signal for t (SIGSEGV, SIGILL, ...): delivered even
  * if blocked or ignored, as Linux's force_sig_fault does. */
 void sig_force_fault(struct thread *t, int signo, int code, uint64_t addr);
+/* Drop the queued real-time signals of a queue (signo, or all if 0). */
+void sig_forget_queue(struct proc *p, struct list_head *q, int signo);
 /* execve: handlers back to SIG_DFL, ignored signals stay ignored. */
 void sig_exec_reset(struct proc *p);
 /* Whether p's children are reaped without wait (SIGCHLD ignored or

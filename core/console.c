@@ -128,6 +128,11 @@ static unsigned console_poll(struct file *f, struct waitq **wq)
  * reads as the first process's group. */
 static int fg_pgrp;
 
+bool console_job_control(void)
+{
+	return fg_pgrp != 0;
+}
+
 int console_foreground_pgrp(void)
 {
 	if (fg_pgrp && proc_pgrp_exists(fg_pgrp))

@@ -132,6 +132,7 @@ enum thread_state {
 	TS_RUNNING, /* in the client (or about to be resumed) */
 	TS_PARKED,  /* waiting inside a syscall */
 	TS_READY,   /* woken, its syscall to be re-dispatched */
+	TS_STOPPED, /* held by a job-control stop of its process (SIGSTOP...) */
 	TS_DEAD,
 };
 
@@ -227,9 +228,14 @@ struct proc {
 	int exit_signal;           /* sent to the parent at exit (SIGCHLD, or 0) */
 	bool zombie;               /* exited, not yet reaped */
 	bool did_exec;             /* since fork (setpgid's EACCES) */
-	struct waitq child_wq;     /* threads of this process in wait4/waitid */
-	bool vfork_pending;        /* a vfork parent waits for exec or exit */
-	struct waitq vfork_wq;     /* ... here */
+	/* Job control (signal.c): stopped by a stop signal until SIGCONT;
+	 * what the parent's wait has yet to be told (WUNTRACED, WCONTINUED). */
+	bool stopped;
+	int stop_signo;
+	bool stop_report, cont_report;
+	struct waitq child_wq; /* threads of this process in wait4/waitid */
+	bool vfork_pending;    /* a vfork parent waits for exec or exit */
+	struct waitq vfork_wq; /* ... here */
 	/* ITIMER_REAL (alarm, setitimer): absolute monotonic ns, 0 off */
 	struct ktimer itimer;
 	uint64_t itimer_interval;
@@ -277,6 +283,9 @@ void thread_wake(struct thread *t, enum wake_reason why);
 /* Ask a thread running in the client to come back to the server so that
  * pending signals are looked at (kicks it through the platform). */
 void sched_kick(struct thread *t);
+/* Let a thread held by a job-control stop go back to its client (from the
+ * event loop, soon: SIGCONT arrives in the middle of someone's call). */
+void sched_continue(struct thread *t);
 /* Take a thread out of every scheduler structure (wait queues, timers,
  * the ready list) before it is freed; thread_exit calls this. */
 void sched_forget_thread(struct thread *t);

@@ -447,6 +447,10 @@ static char state_of(const struct proc *p, const struct thread *th, const char *
 		*name = "zombie";
 		return 'Z';
 	}
+	if (p->stopped) {
+		*name = "stopped";
+		return 'T';
+	}
 	if (th && th->state == TS_PARKED) {
 		*name = "sleeping";
 		return 'S';

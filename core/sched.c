@@ -24,6 +24,8 @@ struct waiter {
 };
 
 static struct list_head ready_list = LIST_INIT(ready_list);
+/* Threads let go by SIGCONT, to be resumed by the loop. */
+static struct list_head cont_list = LIST_INIT(cont_list);
 /* Parked threads with a deadline, earliest first. */
 static struct list_head timer_list = LIST_INIT(timer_list);
 /* Armed ktimers, earliest first. */
@@ -120,6 +122,13 @@ void sched_forget_thread(struct thread *t)
 		list_del(&t->ready_link);
 }
 
+void sched_continue(struct thread *t)
+{
+	if (t->state != TS_STOPPED || list_linked(&t->ready_link))
+		return;
+	list_add_tail(&t->ready_link, &cont_list);
+}
+
 long thread_park(struct thread *t, uint64_t deadline_ns)
 {
 	t->state = TS_PARKED;
@@ -183,11 +192,16 @@ int waitq_requeue(struct waitq *q, struct waitq *q2, int n, bool (*match)(struct
 
 /* ---- Running threads ------------------------------------------------------ */
 
-/* Back to the client: deliver what is pending, then resume. */
+/* Back to the client: deliver what is pending, then resume -- unless its
+ * process is stopped (job control): then it waits for SIGCONT. */
 static void return_to_client(struct thread *t)
 {
 	if (!sig_deliver_pending(t))
 		return; /* the process was killed */
+	if (t->proc->stopped) {
+		t->state = TS_STOPPED;
+		return;
+	}
 	t->state = TS_RUNNING;
 	if (plat_thread_resume(t->pt, &t->regs) < 0) {
 		/* The backend lost the thread; its EV_THREAD_LOST follows. */
@@ -337,6 +351,11 @@ static uint64_t next_deadline(void)
 
 static void run_ready(void)
 {
+	while (!list_empty(&cont_list) && !first_exited) {
+		struct thread *t = list_entry(cont_list.next, struct thread, ready_link);
+		list_del(&t->ready_link);
+		return_to_client(t);
+	}
 	while (!list_empty(&ready_list) && !first_exited) {
 		struct thread *t = list_entry(ready_list.next, struct thread, ready_link);
 		list_del(&t->ready_link);
@@ -358,7 +377,15 @@ static void on_event(const struct plat_event *ev)
 		return;
 	case EV_HOST_SIGNAL: {
 		/* What the terminal does with ^C: the foreground group gets it
-		 * (the first process's group until a shell moves it). */
+		 * (the first process's group until a shell moves it).  ^Z
+		 * only when a shell took the terminal for job control: a
+		 * program stopped otherwise could never be continued. */
+		if (ev->signo == SIGTSTP && !console_job_control()) {
+			pr_warn_once(
+			    "persona: ^Z ignored: the program did not take the terminal for "
+			    "job control (a shell would)");
+			return;
+		}
 		int pg = console_foreground_pgrp();
 		struct proc *p;
 		list_for_each_entry(p, &all_procs, all_link) if (!p->exiting && p->pgid == pg)
@@ -426,7 +453,7 @@ int core_run(void)
 		if (first_exited)
 			break;
 		fire_timers();
-		if (!list_empty(&ready_list))
+		if (!list_empty(&ready_list) || !list_empty(&cont_list))
 			continue;
 		plat_timer_set(next_deadline());
 		int e = plat_wait_event(&ev);

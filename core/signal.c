@@ -5,8 +5,12 @@
  * client.  The frame itself is the arch's business (sigframe.c).
  *
  * Differences from Linux, on purpose for now:
- *  - stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: there
- *    is no job control yet;
+ *  - a call interrupted by a stop (other than the restartable ones, see
+ *    sched.c) fails with EINTR after SIGCONT, where Linux resumes a sleep
+ *    with the time left;
+ *  - SIGTSTP, SIGTTIN and SIGTTOU stop a process even in an orphaned
+ *    process group, and nothing sends SIGTTIN/SIGTTOU to a background
+ *    job touching the console;
  *  - the first process is pid 1 but is not protected the way Linux
  *    protects a namespace's init from signals it has no handler for.
  */
@@ -95,20 +99,82 @@ static enum dfl_action default_action(int signo)
 	}
 }
 
-/* Whether delivering signo to p would do nothing.  Stop signals count:
- * without job control their default is to be ignored (see the top). */
+/* Whether delivering signo to p would do nothing. */
 static bool disposition_ignores(struct proc *p, int signo)
 {
 	uint64_t h = action_of(p, signo)->handler;
-	if (signo == SIGKILL)
+	if (signo == SIGKILL || signo == SIGSTOP)
 		return false;
 	if (h == LX_SIG_IGN)
 		return true;
-	if (h == LX_SIG_DFL) {
-		enum dfl_action d = default_action(signo);
-		return d == DFL_IGN || d == DFL_STOP;
+	return h == LX_SIG_DFL && default_action(signo) == DFL_IGN;
+}
+
+/* ---- Job control: stopping and continuing a process ----------------------------- */
+#define STOP_MASK                                                                                  \
+	(LX_SIGMASK(SIGSTOP) | LX_SIGMASK(SIGTSTP) | LX_SIGMASK(SIGTTIN) | LX_SIGMASK(SIGTTOU))
+
+static void discard_pending(struct proc *p, int signo);
+
+/* Tell p's parent that p stopped or continued: SIGCHLD unless the parent
+ * asked not to hear of it (SA_NOCLDSTOP); its wait is woken anyway. */
+static void notify_parent_stop(struct proc *p, int code, int status)
+{
+	struct proc *parent = p->parent;
+	if (!parent || parent->exiting)
+		return;
+	if (parent->sighand && !(action_of(parent, SIGCHLD)->flags & LX_SA_NOCLDSTOP)) {
+		struct siginfo_lx si;
+		proc_chld_info(p, code, status, &si);
+		sig_send_proc(parent, SIGCHLD, &si);
 	}
-	return false;
+	waitq_wake_all(&parent->child_wq);
+}
+
+/* A stop signal's default action: every thread of p stops (a running
+ * one at its next entry into the server, see return_to_client). */
+static void proc_stop(struct proc *p, int signo)
+{
+	struct thread *t;
+	if (p->stopped)
+		return;
+	p->stopped = true;
+	p->stop_signo = signo;
+	p->stop_report = true;
+	p->cont_report = false;
+	list_for_each_entry(t, &p->threads, proc_link) if (t->state == TS_RUNNING) sched_kick(t);
+	notify_parent_stop(p, LX_CLD_STOPPED, signo);
+}
+
+static void proc_continue(struct proc *p, bool report)
+{
+	struct thread *t;
+	if (!p->stopped)
+		return;
+	p->stopped = false;
+	p->stop_report = false;
+	list_for_each_entry(t, &p->threads, proc_link) sched_continue(t);
+	if (report) {
+		p->cont_report = true;
+		notify_parent_stop(p, LX_CLD_CONTINUED, SIGCONT);
+	}
+}
+
+/* What sending signo does before it is queued (Linux's prepare_signal):
+ * SIGCONT continues a stopped process and cancels pending stops, a stop
+ * cancels a pending SIGCONT, SIGKILL lets a stopped process go to die. */
+static void prepare_signal(struct proc *p, int signo)
+{
+	if (signo == SIGCONT) {
+		for (int s = 1; s <= NSIG_LX; s++)
+			if (STOP_MASK & LX_SIGMASK(s))
+				discard_pending(p, s);
+		proc_continue(p, true);
+	} else if (STOP_MASK & LX_SIGMASK(signo)) {
+		discard_pending(p, SIGCONT);
+	} else if (signo == SIGKILL) {
+		proc_continue(p, false);
+	}
 }
 
 /* ---- Queued real-time signals -----------------------------------------------
@@ -325,6 +391,7 @@ void sig_send_thread(struct thread *t, int signo, const struct siginfo_lx *info)
 
 	if (signo < 1 || signo > NSIG_LX || t->state == TS_DEAD)
 		return;
+	prepare_signal(t->proc, signo);
 	bit = LX_SIGMASK(signo);
 	if (!(t->sigmask & bit) && disposition_ignores(t->proc, signo))
 		return; /* dropped at once, as Linux does */
@@ -347,6 +414,7 @@ void sig_send_proc_from(struct proc *p, int signo, const struct siginfo_lx *info
 
 	if (signo < 1 || signo > NSIG_LX || p->exiting || !p->sighand)
 		return;
+	prepare_signal(p, signo);
 	r = pick_receiver(p, signo, cur);
 	if (r && disposition_ignores(p, signo))
 		return;
@@ -498,8 +566,16 @@ bool sig_deliver_pending(struct thread *t)
 			int status;
 			switch (default_action(signo)) {
 			case DFL_IGN:
-			case DFL_STOP:
 				continue;
+			case DFL_STOP:
+				/* The thread stops here; an interrupted call runs
+				 * again after SIGCONT, as when no handler runs. */
+				proc_stop(p, signo);
+				if (t->restart_pending)
+					arch_sys_rewind(&t->regs, t->cur.nr, t->cur.a[0]);
+				t->restart_pending = false;
+				restore_temp_mask(t);
+				return true;
 			case DFL_CORE:
 				/* Linux sets the core bit only when a dump was
 				 * written, which needs RLIMIT_CORE > 0; we write

@@ -550,8 +550,9 @@ long sys_execveat(struct thread *t, const struct sysargs *a)
 #define RUSAGE_SIZE 144
 
 struct wait_result {
-	int pid, status;
+	int pid, status; /* status: the wait status word */
 	uint32_t uid;
+	int code, sistatus; /* waitid: CLD_* and si_status */
 };
 
 /* Linux's eligible_child: which children a wait with these options
@@ -579,14 +580,39 @@ static long do_wait(struct thread *t, int which, int id, unsigned options, struc
 		if (!child_selected(c, which, id, options))
 			continue;
 		any = true;
-		if (!c->zombie || !(options & LX_WEXITED))
-			continue;
 		res->pid = c->pid;
-		res->status = c->exit_status;
 		res->uid = c->uid;
-		if (!(options & LX_WNOWAIT))
-			proc_release(c);
-		return res->pid;
+		if (c->zombie && (options & LX_WEXITED)) {
+			int st = c->exit_status;
+			res->status = st;
+			if ((st & 0x7f) == 0) {
+				res->code = LX_CLD_EXITED;
+				res->sistatus = (st >> 8) & 0xff;
+			} else {
+				res->code = (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED;
+				res->sistatus = st & 0x7f;
+			}
+			if (!(options & LX_WNOWAIT))
+				proc_release(c);
+			return res->pid;
+		}
+		/* Job control: a stop or a continuation is told once. */
+		if (!c->zombie && c->stopped && c->stop_report && (options & LX_WSTOPPED)) {
+			res->status = (c->stop_signo << 8) | 0x7f;
+			res->code = LX_CLD_STOPPED;
+			res->sistatus = c->stop_signo;
+			if (!(options & LX_WNOWAIT))
+				c->stop_report = false;
+			return res->pid;
+		}
+		if (!c->zombie && c->cont_report && (options & LX_WCONTINUED)) {
+			res->status = 0xffff;
+			res->code = LX_CLD_CONTINUED;
+			res->sistatus = SIGCONT;
+			if (!(options & LX_WNOWAIT))
+				c->cont_report = false;
+			return res->pid;
+		}
 	}
 	if (!any)
 		return -ECHILD;
@@ -675,17 +701,11 @@ long sys_waitid(struct thread *t, const struct sysargs *a)
 		/* Linux writes these six fields, zeros when nothing ended. */
 		int32_t f[6] = {0, 0, 0, 0, 0, 0};
 		if (r > 0) {
-			int st = res.status;
 			f[0] = SIGCHLD;
-			if ((st & 0x7f) == 0) {
-				f[2] = LX_CLD_EXITED;
-				f[5] = (st >> 8) & 0xff;
-			} else {
-				f[2] = (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED;
-				f[5] = st & 0x7f;
-			}
+			f[2] = res.code;
 			f[3] = res.pid;
 			f[4] = (int32_t)res.uid;
+			f[5] = res.sistatus;
 		}
 		if (copy_to_user(t, a->a[2], f, 3 * sizeof f[0]) < 0 ||
 		    copy_to_user(t, a->a[2] + 16, &f[3], 3 * sizeof f[0]) < 0)

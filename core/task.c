@@ -335,7 +335,8 @@ static void notify_parent(struct proc *p)
 		if ((st & 0x7f) == 0)
 			proc_chld_info(p, LX_CLD_EXITED, (st >> 8) & 0xff, &si);
 		else
-			proc_chld_info(p, (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED, st & 0x7f, &si);
+			proc_chld_info(p, (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED, st & 0x7f,
+			               &si);
 		si.si_signo = p->exit_signal;
 		sig_send_proc(parent, p->exit_signal, &si); /* dropped if ignored */
 	}

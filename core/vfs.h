@@ -71,5 +71,7 @@ int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags, struct inode 
 void console_input_ready(void);
 /* The process group a terminal signal (^C on the console) goes to. */
 int console_foreground_pgrp(void);
+/* Whether a program took the console for job control (TIOCSPGRP). */
+bool console_job_control(void);
 
 #endif

@@ -2,7 +2,8 @@
  * The Linux backend's one blocking wait: stops of the traced client
  * threads (waitpid), the core's timer (a timerfd), console input (poll on
  * stdin while the core asks for it) and the signals that ask the server
- * itself to stop (SIGINT, SIGTERM, SIGHUP, through a signalfd).  Events
+ * itself to stop or the terminal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGTSTP, SIGWINCH, through a signalfd).  Events
  * found while the backend was busy with something else (an injection that
  * had to stop a running thread) wait in a queue and are handed out first.
  */
@@ -48,6 +49,11 @@ int lx_events_init(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	/* The terminal's other signals (^\, ^Z, a resize) are the guest's
+	 * too: the core decides where they go. */
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGTSTP);
+	sigaddset(&set, SIGWINCH);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

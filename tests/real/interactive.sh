@@ -3,7 +3,8 @@
 # a pseudo-terminal (util-linux's `script`), natively and as
 # `PERSONA run --root ROOT /bin/sh -i`, with the same lines typed at the
 # same pace: commands, a background job and its "Done" notice, `kill %1`,
-# and a ^C that must end the foreground `sleep` and leave the shell alive.
+# a ^C that must end the foreground `sleep` and leave the shell alive, and
+# a ^Z that must stop it (job control) so that the shell can kill it.
 #
 #   tests/real/interactive.sh PERSONA
 #
@@ -22,12 +23,52 @@ cmp_init "$LABEL"
 case $PERSONA in /*) ;; *) PERSONA=$PWD/$PERSONA ;; esac
 if ! command -v script >/dev/null 2>&1; then
 	cmp_skip interactive "util-linux's script is not installed (apt-get install -y bsdutils)"
-	cmp_summary
+	cat >"$work/ctrlz.in" <<'EOF'
+sleep 30
+@ 1.5
+^Z
+@ 1
+jobs
+@ 0.5
+kill -9 %1
+@ 1
+echo still here
+@ 0.5
+exit 0
+EOF
+cat >"$work/ctrlz.want" <<'EOF'
+Stopped +sleep 30
+Killed +sleep 30
+^still here$
+EOF
+run_case ctrl-z "$work/ctrlz.in" "$work/ctrlz.want"
+
+cmp_summary
 	exit
 fi
 if [ ! -x "$BUSYBOX" ]; then
 	cmp_skip interactive "no $BUSYBOX (apt-get install -y busybox-static)"
-	cmp_summary
+	cat >"$work/ctrlz.in" <<'EOF'
+sleep 30
+@ 1.5
+^Z
+@ 1
+jobs
+@ 0.5
+kill -9 %1
+@ 1
+echo still here
+@ 0.5
+exit 0
+EOF
+cat >"$work/ctrlz.want" <<'EOF'
+Stopped +sleep 30
+Killed +sleep 30
+^still here$
+EOF
+run_case ctrl-z "$work/ctrlz.in" "$work/ctrlz.want"
+
+cmp_summary
 	exit
 fi
 
@@ -38,13 +79,15 @@ mkdir -p "$root/bin"
 cp "$BUSYBOX" "$root/bin/busybox"
 for a in sh echo sleep kill cat; do ln -s busybox "$root/bin/$a"; done
 
-# feed FILE: type each line of FILE; "@ SECONDS" lines wait, "^C" sends 0x03.
+# feed FILE: type each line of FILE; "@ SECONDS" lines wait, "^C" and
+# "^Z" type those keys.
 feed() {
 	sleep 1
 	while IFS= read -r line; do
 		case $line in
 		"@ "*) sleep "${line#@ }" ;;
 		"^C") printf '\003' ;;
+		"^Z") printf '\032' ;;
 		*) printf '%s\n' "$line" ;;
 		esac
 	done <"$1"
@@ -125,5 +168,25 @@ Terminated +sleep 30
 ^after kill$
 EOF
 run_case jobs "$work/jobs.in" "$work/jobs.want"
+
+cat >"$work/ctrlz.in" <<'EOF'
+sleep 30
+@ 1.5
+^Z
+@ 1
+jobs
+@ 0.5
+kill -9 %1
+@ 1
+echo still here
+@ 0.5
+exit 0
+EOF
+cat >"$work/ctrlz.want" <<'EOF'
+Stopped +sleep 30
+Killed +sleep 30
+^still here$
+EOF
+run_case ctrl-z "$work/ctrlz.in" "$work/ctrlz.want"
 
 cmp_summary

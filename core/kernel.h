@@ -182,6 +182,7 @@ struct thread {
 	 * the handler that interrupted it), as Linux's restore_sigmask. */
 	uint64_t saved_sigmask;
 	bool restore_sigmask;
+	uint64_t waitset; /* rt_sigtimedwait: the signals it waits for, while it does */
 	uint64_t sigpending;
 	struct siginfo_lx pending_info[NSIG_LX];
 	struct list_head rtqueue; /* further instances of pending real-time signals */

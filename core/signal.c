@@ -346,6 +346,7 @@ void sig_set_temp_mask(struct thread *t, uint64_t mask)
  * one and was not interrupted by a handler. */
 static void restore_temp_mask(struct thread *t)
 {
+	t->waitset = 0;
 	if (t->restore_sigmask) {
 		t->restore_sigmask = false;
 		sig_set_mask(t, t->saved_sigmask);
@@ -393,7 +394,7 @@ void sig_send_thread(struct thread *t, int signo, const struct siginfo_lx *info)
 		return;
 	prepare_signal(t->proc, signo);
 	bit = LX_SIGMASK(signo);
-	if (!(t->sigmask & bit) && disposition_ignores(t->proc, signo))
+	if (!(t->sigmask & bit) && !(t->waitset & bit) && disposition_ignores(t->proc, signo))
 		return; /* dropped at once, as Linux does */
 	struct siginfo_lx si;
 	if (info)
@@ -416,7 +417,9 @@ void sig_send_proc_from(struct proc *p, int signo, const struct siginfo_lx *info
 		return;
 	prepare_signal(p, signo);
 	r = pick_receiver(p, signo, cur);
-	if (r && disposition_ignores(p, signo))
+	/* A signal sigtimedwait waits for is taken even if its action is
+	 * to ignore it (Linux's real_blocked). */
+	if (r && !(r->waitset & LX_SIGMASK(signo)) && disposition_ignores(p, signo))
 		return;
 	struct siginfo_lx si;
 	if (info)
@@ -604,6 +607,7 @@ bool sig_deliver_pending(struct thread *t)
 			continue;
 		}
 		uint64_t mask = t->sigmask | act.mask;
+		t->waitset = 0;
 		t->restore_sigmask = false;
 		if (!(act.flags & LX_SA_NODEFER))
 			mask |= LX_SIGMASK(signo);

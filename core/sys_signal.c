@@ -312,8 +312,10 @@ long sys_rt_sigtimedwait(struct thread *t, const struct sysargs *a)
 		return -EAGAIN;
 	if (t->wake == WAKE_SIGNAL)
 		return -EINTR; /* another signal: its handler runs */
-	if (t->wake == WAKE_NONE)
+	if (t->wake == WAKE_NONE) {
 		sig_set_temp_mask(t, t->sigmask & ~set);
+		t->waitset = set;
+	}
 	t->sees_signal_wake = true;
 	return thread_park(t, t->sys.generic.deadline);
 }

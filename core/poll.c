@@ -259,8 +259,10 @@ long sys_select(struct thread *t, const struct sysargs *a)
 			return -EFAULT;
 		if (tv[0] < 0 || tv[1] < 0)
 			return -EINVAL;
-		rel = tv[0] > INT64_MAX / 2000000000 ? INT64_MAX / 2
-		                                     : tv[0] * 1000000000 + tv[1] * 1000;
+		/* Linux carries whole seconds of tv_usec over into tv_sec. */
+		int64_t sec = tv[1] / 1000000, nsec = tv[1] % 1000000 * 1000;
+		sec = tv[0] > INT64_MAX - sec ? INT64_MAX : tv[0] + sec;
+		rel = sec > INT64_MAX / 2000000000 ? INT64_MAX / 2 : sec * 1000000000 + nsec;
 	}
 	return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], rel, a->a[4], true);
 }

@@ -373,6 +373,9 @@ void proc_exit(struct proc *p, int wait_status)
 	while (!list_empty(&p->children)) {
 		struct proc *c = list_entry(p->children.next, struct proc, sibling);
 		proc_set_parent(c, init);
+		/* As Linux's reparent_leader: a clone's exit_signal was
+		 * meant for its parent; an orphan must not slay init. */
+		c->exit_signal = SIGCHLD;
 		if (c->zombie) {
 			c->zombie = false;
 			notify_parent(c);

@@ -489,6 +489,8 @@ static void test_poll(void)
 	T(S(SYS_select, -1, NULL, NULL, NULL, &(struct timeval){0, 0}));
 	T(S(SYS_select, 1, KERN, NULL, NULL, &(struct timeval){0, 0}));
 	T(S(SYS_select, 1, NULL, NULL, NULL, KERN));
+	T(S(SYS_select, 0, NULL, NULL, NULL, &(struct timeval){0, -1}));
+	T(S(SYS_select, 0, NULL, NULL, NULL, &(struct timeval){-1, 0}));
 	T(S(SYS_select, 1, NULL, NULL, NULL, &(struct timeval){0, 2000000}));
 	T(S(SYS_select, 1 << 20, NULL, NULL, NULL, &(struct timeval){0, 0}));
 	memset(rw, 0xff, 128);

@@ -20,7 +20,8 @@ if [ "${1:-}" = --long ]; then
 	shift
 fi
 PERSONA=${1:-build/asan/persona}
-FUZZ=build/fuzz/fuzz
+case $PERSONA in /*) ;; *) PERSONA=$PWD/$PERSONA ;; esac
+FUZZ=$PWD/build/fuzz/fuzz
 passed=0 failed=0 calls=0 died=0 killed=0
 work=$(mktemp -d /tmp/persona-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -44,7 +45,7 @@ export FUZZ_CALLS
 for seed in $SEEDS; do
 	start=$(date +%s)
 	(cd /tmp && timeout -k 5 "$LIMIT" env -i PATH=/usr/bin:/bin FUZZ_CALLS="$FUZZ_CALLS" \
-		"$OLDPWD/$PERSONA" run "$OLDPWD/$FUZZ" "$seed" "$CALLS" \
+		"$PERSONA" run "$FUZZ" "$seed" "$CALLS" \
 		</dev/null >"$work/out" 2>"$work/err")
 	status=$?
 	secs=$(($(date +%s) - start))

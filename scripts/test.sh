@@ -7,7 +7,8 @@
 #
 # Suites: unit tests (normal and ASan), the backend test when the Makefile
 # has it, the guest programs under build/persona and build/asan/persona,
-# Debian's busybox under both, docs/syscalls.md against the generated
+# Debian's busybox under both, limits and leaks (tests/robust.sh), the
+# system-call fuzzer (scripts/fuzz.sh), docs/syscalls.md against the generated
 # table, and clang-format over the project's C files.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -107,6 +108,12 @@ for p in build/persona build/asan/persona; do
 		skip "busybox ($p)" "$p not built"
 	fi
 done
+
+# Limits and leaks (kill cycles, --memory, threads-max) under both servers,
+# and the system-call fuzzer against the ASan/UBSan server (60,000 calls;
+# scripts/fuzz.sh --long runs two million).
+suite "robust" tests/robust.sh
+suite "fuzz" scripts/fuzz.sh
 
 # The seL4 backend in QEMU, when a kernel build is there (PERSONA_SEL4,
 # default $HOME/sel4-build); it says "skipped: no seL4 kernel build at ..."

@@ -411,6 +411,15 @@ long sys_futex(struct thread *t, const struct sysargs *a)
 		if (copy_from_user(t, &probe, uaddr, sizeof probe) < 0)
 			return -EFAULT;
 	}
+	/* Linux takes the second futex's key before comparing or waking. */
+	if (cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_WAKE_OP) {
+		uint32_t probe;
+		if (uaddr2 & 3)
+			return -EINVAL;
+		if (uaddr2 > ARCH_TASK_SIZE_MAX - sizeof probe ||
+		    (!private && copy_from_user(t, &probe, uaddr2, sizeof probe) < 0))
+			return -EFAULT;
+	}
 
 	switch (cmd) {
 	case FUTEX_WAIT:

@@ -302,6 +302,11 @@ int sched_first_pid(void);
  * pages not yet populated are populated as a client access would. */
 int mm_copy_from(struct mm *mm, void *dst, uint64_t src, size_t n);
 int mm_copy_to(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* Like the two above, but copy what the mappings allow from the start of
+ * the range and return how many bytes that was (n: all).  Linux's read
+ * and write transfer the bytes before a bad page and return that count. */
+size_t mm_copy_from_partial(struct mm *mm, void *dst, uint64_t src, size_t n);
+size_t mm_copy_to_partial(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* Copy a NUL-terminated string of at most max bytes including the NUL.
  * Returns its length, -EFAULT, or -ENAMETOOLONG if no NUL within max. */
 long mm_strncpy_from(struct mm *mm, char *dst, uint64_t src, size_t max);

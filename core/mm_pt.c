@@ -661,6 +661,28 @@ int mm_copy_to(struct mm *mm, uint64_t dst, const void *src, size_t n)
 	return access_range(mm, dst, n, PLAT_PROT_WRITE, copy_chunk, &c);
 }
 
+/* The partial forms: copy_chunk has moved c.server past every byte copied
+ * when access_range stops at the first bad page. */
+size_t mm_copy_from_partial(struct mm *mm, void *dst, uint64_t src, size_t n)
+{
+	struct copy_ctx c = {dst, false};
+	if (src < plat_user_top() && n > plat_user_top() - src)
+		n = plat_user_top() - src;
+	if (access_range(mm, src, n, PLAT_PROT_READ, copy_chunk, &c) == 0)
+		return n;
+	return (size_t)(c.server - (char *)dst);
+}
+
+size_t mm_copy_to_partial(struct mm *mm, uint64_t dst, const void *src, size_t n)
+{
+	struct copy_ctx c = {(char *)src, true};
+	if (dst < plat_user_top() && n > plat_user_top() - dst)
+		n = plat_user_top() - dst;
+	if (access_range(mm, dst, n, PLAT_PROT_WRITE, copy_chunk, &c) == 0)
+		return n;
+	return (size_t)(c.server - (const char *)src);
+}
+
 int mm_copy_to_force(struct mm *mm, uint64_t dst, const void *src, size_t n)
 {
 	struct copy_ctx c = {(char *)src, true};

@@ -148,6 +148,23 @@ long sys_ppoll(struct thread *t, const struct sysargs *a)
 
 /* ---- select ------------------------------------------------------------------- */
 
+/* Linux looks only at the fds its descriptor table has room for: nfds
+ * beyond that is cut down, never an error (select(FD_SETSIZE, ...) under
+ * a smaller RLIMIT_NOFILE is common).  The table holds 64 fds, then
+ * grows to 128 * 2^k to fit the highest fd; ours says only which fd is
+ * the highest open now, so a table Linux grew and kept can be larger. */
+static int select_clamp(struct proc *p, int nfds)
+{
+	unsigned n = (unsigned)fd_count(p), cap = 64;
+	if (n > 64) {
+		unsigned k = 1;
+		while (k < n / 128 + 1)
+			k *= 2;
+		cap = 128 * k;
+	}
+	return (unsigned)nfds > cap ? (int)cap : nfds;
+}
+
 static long do_select(struct thread *t, int nfds, uint64_t uin, uint64_t uout, uint64_t uex,
                       int64_t rel_ns, uint64_t uts, bool timeval)
 {
@@ -158,8 +175,9 @@ static long do_select(struct thread *t, int nfds, uint64_t uin, uint64_t uout, u
 	long r = 0;
 	int count = 0;
 
-	if (nfds < 0 || (unsigned)nfds > fd_limit(t->proc))
+	if (nfds < 0)
 		return -EINVAL;
+	nfds = select_clamp(t->proc, nfds);
 	deadline = deadline_of(t, rel_ns, &no_wait);
 	in = calloc(6, bytes ? bytes : 8);
 	if (!in)
@@ -241,8 +259,10 @@ long sys_select(struct thread *t, const struct sysargs *a)
 			return -EFAULT;
 		if (tv[0] < 0 || tv[1] < 0)
 			return -EINVAL;
-		rel = tv[0] > INT64_MAX / 2000000000 ? INT64_MAX / 2
-		                                     : tv[0] * 1000000000 + tv[1] * 1000;
+		/* Linux carries whole seconds of tv_usec over into tv_sec. */
+		int64_t sec = tv[1] / 1000000, nsec = tv[1] % 1000000 * 1000;
+		sec = tv[0] > INT64_MAX - sec ? INT64_MAX : tv[0] + sec;
+		rel = sec > INT64_MAX / 2000000000 ? INT64_MAX / 2 : sec * 1000000000 + nsec;
 	}
 	return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], rel, a->a[4], true);
 }

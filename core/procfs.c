@@ -37,6 +37,7 @@ enum pkind {
 	P_HOSTNAME,
 	P_PIDMAX,
 	P_OVERCOMMIT,
+	P_PERSONA,
 	/* per process */
 	P_PID,
 	P_EXE,
@@ -72,6 +73,8 @@ static const struct pent root_ents[] = {
     {"mounts", P_MOUNTS_LINK, S_IFLNK | 0777},
     {"filesystems", P_FILESYSTEMS, S_IFREG | 0444},
     {"sys", P_SYS, S_IFDIR | 0555},
+    /* Not in Linux: the server's own figures, for leak tests. */
+    {"persona", P_PERSONA, S_IFREG | 0444},
     {NULL, 0, 0},
 };
 static const struct pent pid_ents[] = {
@@ -547,6 +550,19 @@ static int proc_generate(struct inode *ino, struct thread *t, char **buf, size_t
 	case P_LOADAVG:
 		sb_printf(&sb, "0.00 0.00 0.00 1/1 %d\n", t->proc->pid);
 		break;
+	case P_PERSONA: {
+		/* Not a Linux file: what the server itself holds, so that a
+		 * test can check that many cycles leave nothing behind. */
+		unsigned long nt = 0, np = 0;
+		struct thread *it;
+		struct proc *ip;
+		list_for_each_entry(it, &all_threads, all_link) nt++;
+		list_for_each_entry(ip, &all_procs, all_link) np++;
+		sb_printf(&sb, "frames %lu\nheap %lu\nthreads %lu\nprocesses %lu\n",
+		          (unsigned long)plat_frames_in_use(), (unsigned long)plat_heap_in_use(),
+		          nt, np);
+		break;
+	}
 	case P_FILESYSTEMS:
 		sb_printf(&sb, "nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n");
 		break;

@@ -305,9 +305,11 @@ static void on_pagefault(struct thread *t, const struct plat_event *ev)
 		sig_force_fault(t, SIGSEGV, 2 /* SEGV_ACCERR */, ev->addr);
 		break;
 	case -ENOMEM:
-		/* What Linux's OOM killer does to the process that asked. */
-		pr_log("persona: out of memory: killing process %d (raise the limit with --memory)",
-		       t->proc->pid);
+		/* What Linux's OOM killer does, to the process that asked
+		 * (deliberate difference: Linux picks the largest one). */
+		pr_log("persona: out of memory (all %llu MiB of the guest's memory in use): killed "
+		       "process %d (%.16s); give the guest more with --memory SIZE",
+		       (unsigned long long)plat_frame_limit() / 256, t->proc->pid, t->comm);
 		proc_exit(t->proc, SIGKILL);
 		return;
 	default:

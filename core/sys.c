@@ -48,12 +48,17 @@ const struct sys_entry *sys_lookup(uint64_t nr)
 	return &sys_table[nr];
 }
 
-/* Warn once per call number. */
+/* Warn once per call number.  Numbers past the table share a budget of a
+ * few warnings: a client making random calls must not flood the log. */
 static bool warn_first_time(uint64_t nr)
 {
 	static unsigned char warned[1024 / 8];
-	if (nr >= 1024)
-		return true;
+	static unsigned far_warned;
+	if (nr >= 1024) {
+		if (far_warned < 8 && ++far_warned == 8)
+			pr_log("persona: warning: more unknown system calls; not reported further");
+		return far_warned < 8;
+	}
 	bool first = !(warned[nr / 8] & (1u << (nr % 8)));
 	warned[nr / 8] |= (unsigned char)(1u << (nr % 8));
 	return first;

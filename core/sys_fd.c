@@ -19,9 +19,10 @@ struct uiov {
 };
 
 /* Copy n bytes between kbuf and the client iovecs, starting at logical
- * offset off of their concatenation. */
-static int iov_copy(struct thread *t, const struct uiov *iov, int cnt, size_t off, void *kbuf,
-                    size_t n, bool to_user)
+ * offset off of their concatenation.  Returns the bytes copied: fewer
+ * than n when a bad page stopped the copy (Linux keeps what came before). */
+static size_t iov_copy(struct thread *t, const struct uiov *iov, int cnt, size_t off, void *kbuf,
+                       size_t n, bool to_user)
 {
 	size_t done = 0;
 	for (int i = 0; i < cnt && done < n; i++) {
@@ -29,17 +30,26 @@ static int iov_copy(struct thread *t, const struct uiov *iov, int cnt, size_t of
 			off -= iov[i].len;
 			continue;
 		}
-		size_t k = iov[i].len - off;
+		size_t k = iov[i].len - off, got;
 		if (k > n - done)
 			k = n - done;
-		int r = to_user ? copy_to_user(t, iov[i].base + off, (char *)kbuf + done, k)
-		                : copy_from_user(t, (char *)kbuf + done, iov[i].base + off, k);
-		if (r < 0)
-			return r;
-		done += k;
+		got = to_user ? mm_copy_to_partial(t->proc->mm, iov[i].base + off,
+		                                   (char *)kbuf + done, k)
+		              : mm_copy_from_partial(t->proc->mm, (char *)kbuf + done,
+		                                     iov[i].base + off, k);
+		done += got;
+		if (got < k)
+			break;
 		off = 0;
 	}
-	return 0;
+	return done;
+}
+
+/* Linux's access_ok: a range that leaves user space is -EFAULT before
+ * anything is transferred, even when fewer bytes would be. */
+static bool user_range_ok(uint64_t addr, uint64_t len)
+{
+	return len <= ARCH_TASK_SIZE_MAX && addr <= ARCH_TASK_SIZE_MAX - len;
 }
 
 /* Park t until f may be ready; -EAGAIN if f has nothing to wait on. */
@@ -110,28 +120,50 @@ static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov,
 	}
 	if (write && t->wake != WAKE_NONE)
 		done = (size_t)(uintptr_t)t->sys.generic.cookie;
-	if (total == 0)
-		return xfer(t, f, NULL, 0, p, write, o);
+	if (total == 0) {
+		/* Zero bytes still go through the file (a pipe's EPIPE, a
+		 * terminal's EOF), with a real buffer: memcpy and memset
+		 * want one even for no bytes. */
+		static char none[1];
+		return xfer(t, f, none, 0, p, write, o);
+	}
 
 	char *kbuf = malloc(total - done < IO_CHUNK ? total - done : IO_CHUNK);
 	if (!kbuf)
 		return -ENOMEM;
 	while (done < total) {
 		size_t n = total - done < IO_CHUNK ? total - done : IO_CHUNK;
+		bool fault = false;
 		if (write) {
-			if (iov_copy(t, iov, cnt, done, kbuf, n, false) < 0) {
-				r = -EFAULT;
-				break;
+			/* A bad page: a regular file gets the bytes before it,
+			 * as Linux's generic write does; a pipe or device gets
+			 * nothing more (Linux's pipe drops a partial page). */
+			size_t got = iov_copy(t, iov, cnt, done, kbuf, n, false);
+			if (got < n) {
+				fault = true;
+				n = stream ? 0 : got;
+				if (!n) {
+					r = -EFAULT;
+					break;
+				}
 			}
 			/* A pipe write of up to PIPE_BUF must stay whole. */
 			r = xfer(t, f, kbuf, n, p, true, o);
 		} else {
-			/* The position moves only over bytes the client got. */
-			uint64_t rp = *p;
+			/* The position moves only over bytes the client got.
+			 * (Deliberate difference: bytes a pipe gave that the
+			 * client could not take are lost; Linux leaves them.) */
+			uint64_t rp = *p, start = *p;
 			r = xfer(t, f, kbuf, n, &rp, false, o);
-			if (r > 0 && iov_copy(t, iov, cnt, done, kbuf, (size_t)r, true) < 0)
-				r = -EFAULT;
-			else
+			if (r > 0) {
+				size_t got = iov_copy(t, iov, cnt, done, kbuf, (size_t)r, true);
+				if (got < (size_t)r) {
+					fault = true;
+					r = got ? (long)got : -EFAULT;
+					rp = start + got;
+				}
+			}
+			if (r >= 0 || !fault)
 				*p = rp;
 		}
 		if (r == -EAGAIN && !(f->flags & O_NONBLOCK) && !(o && o->dontwait) &&
@@ -146,7 +178,7 @@ static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov,
 		if (r <= 0)
 			break;
 		done += (size_t)r;
-		if (!write && (stream || (size_t)r < n))
+		if (fault || (!write && (stream || (size_t)r < n)))
 			break;
 	}
 	free(kbuf);
@@ -172,6 +204,9 @@ static long rw_one(struct thread *t, const struct sysargs *a, bool write, bool p
 		r = -EINVAL;
 	else if (positional && (!f->ops->seekable || (f->flags & LX_O_PATH)))
 		r = (f->flags & LX_O_PATH) ? -EBADF : -ESPIPE;
+	else if (!user_range_ok(iov.base, iov.len) &&
+	         (write ? file_writable(f) && f->ops->write : file_readable(f) && f->ops->read))
+		r = -EFAULT;
 	else
 		r = do_io(t, f, &iov, 1, positional ? &pos : NULL, write);
 	file_put(f);
@@ -218,6 +253,8 @@ static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool p
 	for (int i = 0; r == 0 && i < cnt; i++)
 		if ((int64_t)iov[i].len < 0)
 			r = -EINVAL;
+		else if (!user_range_ok(iov[i].base, iov[i].len))
+			r = -EFAULT;
 	if (r == 0 && positional && (int64_t)pos < 0)
 		r = -EINVAL;
 	if (r == 0 && positional && !f->ops->seekable)

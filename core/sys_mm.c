@@ -36,9 +36,23 @@ static struct mm *mm_of(struct thread *t)
 	return t->proc->mm;
 }
 
+/* Linux's default overcommit heuristic (OVERCOMMIT_GUESS): one request
+ * to commit more memory than the machine has at all is refused with
+ * ENOMEM; anything smaller is granted, and touching more than there is
+ * ends in the OOM killer (sched.c). */
+static bool overcommits(uint64_t len)
+{
+	return PAGE_ALIGN_UP(len) / PAGE_SIZE > plat_frame_limit();
+}
+
 long sys_brk(struct thread *t, const struct sysargs *a)
 {
-	/* Deliberate difference: no RLIMIT_DATA check. */
+	/* Deliberate difference: no RLIMIT_DATA check.  Growth beyond the
+	 * whole memory is refused as Linux's overcommit heuristic does: the
+	 * break stays where it was. */
+	uint64_t cur = (uint64_t)mm_brk(mm_of(t), 0);
+	if (a->a[0] > cur && overcommits(a->a[0] - cur))
+		return (long)cur;
 	return (long)mm_brk(mm_of(t), a->a[0]);
 }
 
@@ -113,6 +127,15 @@ long sys_mmap(struct thread *t, const struct sysargs *a)
 	}
 	if (flags & LX_MAP_HUGETLB) {
 		/* Like a Linux without reserved huge pages. */
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Memory Linux would commit: private writable or shared anonymous,
+	 * unless MAP_NORESERVE. */
+	if (!(flags & LX_MAP_NORESERVE) &&
+	    ((type == LX_MAP_PRIVATE && (prot & PLAT_PROT_WRITE)) ||
+	     (type == LX_MAP_SHARED && (flags & LX_MAP_ANONYMOUS))) &&
+	    overcommits(len)) {
 		r = -ENOMEM;
 		goto out;
 	}

@@ -125,6 +125,34 @@ static void comm_from_path(char *comm, const char *path)
 	memcpy(comm, base, strnlen(base, 15));
 }
 
+/* Linux's threads-max, from the memory the guest is given (kernel/fork.c:
+ * one task per 128 KiB, at least 20) bounds all tasks together, so that a
+ * fork bomb meets EAGAIN before the server, or the host (one host process
+ * per client process on the Linux backend), runs out of anything.
+ * RLIMIT_NPROC bounds a non-root user's tasks as on Linux (root is exempt
+ * there too). */
+static unsigned task_limit(void)
+{
+	uint32_t n = plat_frame_limit() / 32;
+	return n < 20 ? 20 : n;
+}
+
+static int task_room(struct proc *p)
+{
+	struct thread *t;
+	uint64_t all = 0, mine = 0, nproc = p->rlim[6].cur; /* NPROC */
+	list_for_each_entry(t, &all_threads, all_link)
+	{
+		all++;
+		mine += t->proc->uid == p->uid;
+	}
+	if (all >= task_limit())
+		return -EAGAIN;
+	if (p->uid != 0 && mine >= nproc)
+		return -EAGAIN;
+	return 0;
+}
+
 int thread_create(struct proc *p, struct thread **out)
 {
 	struct thread *t = calloc(1, sizeof *t);
@@ -143,6 +171,11 @@ int thread_create(struct proc *p, struct thread **out)
 	t->altstack.ss_flags = LX_SS_DISABLE;
 	t->start_ns = now_ns();
 
+	r = task_room(p);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
 	if (list_empty(&p->threads) && !thread_by_tid(p->pid)) {
 		t->tid = p->pid;
 	} else {
@@ -384,6 +417,9 @@ void proc_exit(struct proc *p, int wait_status)
 	while (!list_empty(&p->children)) {
 		struct proc *c = list_entry(p->children.next, struct proc, sibling);
 		proc_set_parent(c, init);
+		/* As Linux's reparent_leader: a clone's exit_signal was
+		 * meant for its parent; an orphan must not slay init. */
+		c->exit_signal = SIGCHLD;
 		if (c->zombie) {
 			c->zombie = false;
 			notify_parent(c);

@@ -40,6 +40,9 @@ void plat_frame_free(frame_t f);
 void *plat_frame_ptr(frame_t f);
 /* Frames currently handed out (for leak checks and /proc/meminfo). */
 uint32_t plat_frames_in_use(void);
+/* Bytes of the server's own heap now allocated (leak checks, /proc/persona),
+ * or 0 if the backend cannot tell. */
+size_t plat_heap_in_use(void);
 
 /* ---- Address spaces ----------------------------------------------------- */
 struct plat_as;

@@ -8,7 +8,8 @@
 # Suites: unit tests (normal and ASan), the backend test when the Makefile
 # has it, the guest programs under build/persona and build/asan/persona,
 # Debian's busybox and an interactive busybox shell on a terminal under
-# both, the benchmark programs' smoke run, the seL4 suite,
+# both, limits and leaks (tests/robust.sh), the system-call fuzzer
+# (scripts/fuzz.sh), the benchmark programs' smoke run, the seL4 suite,
 # docs/syscalls.md against the generated
 # table, and clang-format over the project's C files.
 set -u
@@ -120,6 +121,12 @@ if [ -x build/persona ]; then
 else
 	skip "bench (smoke)" "build/persona not built"
 fi
+
+# Limits and leaks (kill cycles, --memory, threads-max) under both servers,
+# and the system-call fuzzer against the ASan/UBSan server (60,000 calls;
+# scripts/fuzz.sh --long runs two million).
+suite "robust" tests/robust.sh
+suite "fuzz" scripts/fuzz.sh
 
 # The seL4 backend in QEMU, when a kernel build is there (PERSONA_SEL4,
 # default $HOME/sel4-build); it says "skipped: no seL4 kernel build at ..."

@@ -92,6 +92,11 @@ uint32_t plat_frames_in_use(void)
 	return nframes_used;
 }
 
+size_t plat_heap_in_use(void)
+{
+	return 0;
+}
+
 /* ---- Address spaces ---------------------------------------------------------
  * Open addressing with linear probing, keyed by virtual page number;
  * deletion by backward shifting so no tombstones pile up.

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,4 +206,15 @@ void *plat_frame_ptr(frame_t f)
 uint32_t plat_frames_in_use(void)
 {
 	return in_use;
+}
+
+/* Under ASan malloc is the sanitizer's, which mallinfo2 does not see. */
+extern size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+size_t plat_heap_in_use(void)
+{
+	if (__sanitizer_get_current_allocated_bytes)
+		return __sanitizer_get_current_allocated_bytes();
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
 }

@@ -15,6 +15,8 @@
 #              (tests/lib/compare.sh; known gaps in tests/expectations.txt)
 #   boot/free  the root task's PERSONA-FREE figures: as much memory free
 #              after the program as before it (skipped if it prints none)
+#   boot/leak  300 clients killed while blocked (tests/robust/leak.c): the
+#              server's figures and the free memory as before
 #   boot/forge a client sending forged messages on its fault endpoint with
 #              sysenter: the server keeps serving, the program ends normally
 #   boot/error a file that is no program: exit 126 and a "persona:" reason
@@ -141,6 +143,28 @@ if wanted boot/free; then
 		pass "boot/free (${free[0]} bytes free before and after)"
 	else
 		fail boot/free "${free[0]} bytes free before the program, ${free[${#free[@]} - 1]} after"
+	fi
+fi
+
+# --- boot/leak: many clients killed while blocked, nothing left behind ---
+# tests/robust/leak.c (see tests/robust.sh): 300 kill cycles; the server's
+# frames, threads and processes as before (its heap is not counted on
+# seL4), and as much memory free after the program as before it.
+if wanted boot/leak; then
+	if ! gcc -static -O1 -pthread -o "$work/prog/leak" tests/robust/leak.c 2>/dev/null; then
+		cmp_skip boot/leak "gcc -static failed"
+	else
+		"$PERSONA" run --backend sel4 --verbose --timeout "$TIMEOUT" "$work/prog/leak" 300 \
+			</dev/null >"$work/leak.out" 2>"$work/leak.err"
+		st=$?
+		mapfile -t free < <(sed -n 's/^PERSONA-FREE \([0-9]*\)$/\1/p' "$work/leak.err")
+		if [ $st != 0 ]; then
+			fail boot/leak "status $st: $(grep -a -m 3 'FAIL\|persona:' "$work/leak.out" "$work/leak.err")"
+		elif [ ${#free[@]} -lt 2 ] || [ "${free[0]}" != "${free[${#free[@]} - 1]}" ]; then
+			fail boot/leak "free memory ${free[*]:-not printed} (want the same before and after)"
+		else
+			pass "boot/leak ($(head -n 1 "$work/leak.out" | sed 's/, heap [^,]*//'); ${free[0]} bytes free before and after)"
+		fi
 	fi
 fi
 

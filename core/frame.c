@@ -29,7 +29,9 @@ static int refcount_fit(void)
 	return 0;
 }
 
-int frame_alloc_zeroed(frame_t *out)
+/* A frame from the platform with one reference, filled from src (NULL:
+ * zeros). */
+static int frame_alloc_from(const void *src, frame_t *out)
 {
 	frame_t f;
 	int r = refcount_fit();
@@ -43,10 +45,18 @@ int frame_alloc_zeroed(frame_t *out)
 		plat_frame_free(f);
 		return -ENOMEM;
 	}
-	memset(plat_frame_ptr(f), 0, PAGE_SIZE);
+	if (src)
+		memcpy(plat_frame_ptr(f), src, PAGE_SIZE);
+	else
+		memset(plat_frame_ptr(f), 0, PAGE_SIZE);
 	refcount[f] = 1;
 	*out = f;
 	return 0;
+}
+
+int frame_alloc_zeroed(frame_t *out)
+{
+	return frame_alloc_from(NULL, out);
 }
 
 void frame_ref(frame_t f)
@@ -67,21 +77,7 @@ void frame_unref(frame_t f)
 
 int frame_alloc_copy(frame_t src, frame_t *out)
 {
-	frame_t f;
-	int r = refcount_fit();
-	if (r < 0)
-		return r;
-	r = plat_frame_alloc(&f);
-	if (r < 0)
-		return r;
-	if (f >= refcount_len) {
-		plat_frame_free(f);
-		return -ENOMEM;
-	}
-	memcpy(plat_frame_ptr(f), plat_frame_ptr(src), PAGE_SIZE);
-	refcount[f] = 1;
-	*out = f;
-	return 0;
+	return frame_alloc_from(plat_frame_ptr(src), out);
 }
 
 uint32_t frame_refs(frame_t f)

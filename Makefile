@@ -93,6 +93,26 @@ check-riscv64: $(RV_BUILD)/unit
 
 .PHONY: all asan clean format check-riscv64
 
+# --- the benchmark suite (docs/BENCHMARKS.md): static programs run
+# natively, under Persona and on Linux in QEMU.  `make bench` runs it all
+# (scripts/bench.sh); `make bench-build` only builds the programs.
+BENCH_CFLAGS := -std=gnu11 -O2 -static $(WARN) -pthread
+$(BUILD)/bench/bench: bench/bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+# std only, no crates: builds offline.
+$(BUILD)/bench/bench-rust-start: bench/rust-start/src/main.rs bench/rust-start/Cargo.toml
+	@mkdir -p $(dir $@)
+	cd bench/rust-start && RUSTFLAGS='-C target-feature=+crt-static' \
+		CARGO_TARGET_DIR=$(abspath $(BUILD))/bench/rust cargo build --release --offline --quiet \
+		--target x86_64-unknown-linux-gnu
+	cp $(BUILD)/bench/rust/x86_64-unknown-linux-gnu/release/bench-rust-start $@
+bench-build: $(BUILD)/bench/bench $(BUILD)/bench/bench-rust-start
+bench:
+	scripts/bench.sh
+
+.PHONY: bench bench-build
+
 # --- seL4 backend: the root task, without its payload (not part of `all`).
 # build/sel4/roottask.a + build/sel4/roottask.ld; a root task ELF is then
 #   cc -nostdlib -static -no-pie -T build/sel4/roottask.ld -o ROOTTASK.elf \

@@ -85,5 +85,9 @@ int cli_report_status(const char *prog, int status);
  * PATH.  0 and the path in buf, or the exit status after printing why
  * (main.c). */
 int cli_find_program(const char *name, char *buf, size_t size);
+/* The program to run and the name the guest knows it by (exe, in
+ * /proc/self/exe): with a root DIR, an absolute name is first looked for
+ * inside DIR, as the guest would see it; else as cli_find_program. */
+int cli_find_guest_program(const char *root, const char *name, char *path, char *exe, size_t size);
 
 #endif

@@ -182,6 +182,32 @@ int cli_find_program(const char *name, char *buf, size_t size)
 	return EXIT_NOT_FOUND;
 }
 
+int cli_find_guest_program(const char *root, const char *name, char *path, char *exe, size_t size)
+{
+	struct stat st;
+	if (root && name[0] == '/') {
+		int n = snprintf(path, size, "%s%s", root, name);
+		if (n > 0 && (size_t)n < size && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			/* Symlinks resolved, as /proc/self/exe shows it (a
+			 * busybox applet link is busybox). */
+			char rroot[PATH_MAX], rprog[PATH_MAX];
+			size_t rl;
+			if (realpath(root, rroot) && realpath(path, rprog) &&
+			    (rl = strlen(rroot), !strncmp(rprog, rroot, rl)) && rprog[rl] == '/')
+				snprintf(exe, size, "%s", rprog + rl);
+			else
+				snprintf(exe, size, "%s", name);
+			return 0;
+		}
+	}
+	int r = cli_find_program(name, path, size);
+	if (r)
+		return r;
+	if (!realpath(path, exe))
+		snprintf(exe, size, "%s", path);
+	return 0;
+}
+
 /* ---- persona run ------------------------------------------------------------------------- */
 struct run_opts {
 	const char *root;
@@ -224,7 +250,7 @@ static int run(const struct run_opts *o, int argc, char **argv)
 	size_t len;
 	int r, fd;
 
-	r = cli_find_program(argv[0], path, sizeof path);
+	r = cli_find_guest_program(o->root, argv[0], path, abs, sizeof path);
 	if (r)
 		return r;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -238,9 +264,6 @@ static int run(const struct run_opts *o, int argc, char **argv)
 		cli_error("%s: cannot read it (%s)", argv[0], strerror(-r));
 		return EXIT_CANNOT_RUN;
 	}
-	if (!realpath(path, abs))
-		snprintf(abs, sizeof abs, "%s", path);
-
 	r = linux_plat_init(o->memory);
 	if (r < 0) {
 		cli_error("cannot start the Linux backend: %s",

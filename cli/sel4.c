@@ -421,11 +421,9 @@ static int prepare(const struct parts *p, const char *root, int argc, char **arg
 	struct cli_buf payload = {0};
 	int r;
 
-	r = cli_find_program(argv[0], path, sizeof path);
+	r = cli_find_guest_program(root, argv[0], path, abs, sizeof path);
 	if (r)
 		return r;
-	if (!realpath(path, abs))
-		snprintf(abs, sizeof abs, "%s", path);
 	r = build_payload(&payload, root, argc, argv, envp, abs, path, console);
 	if (r) {
 		cli_buf_free(&payload);

@@ -26,6 +26,9 @@ static bool ahead_eof;
 #define LX_TIOCGPGRP 0x540f
 #define LX_TIOCSPGRP 0x5410
 #define LX_TIOCGWINSZ 0x5413
+#define LX_TIOCSCTTY 0x540e
+#define LX_TIOCNOTTY 0x5422
+#define LX_TIOCGSID 0x5429
 #define LX_TIOCSWINSZ 0x5414
 #define LX_TERMIOS_SIZE 36 /* the kernel's struct termios (not glibc's) */
 
@@ -120,6 +123,47 @@ static unsigned console_poll(struct file *f, struct waitq **wq)
 	return m;
 }
 
+/* The terminal's foreground process group and session: the guest's own
+ * (the host's process groups mean nothing to it).  0: not set yet, which
+ * reads as the first process's group. */
+static int fg_pgrp;
+
+int console_foreground_pgrp(void)
+{
+	if (fg_pgrp && proc_pgrp_exists(fg_pgrp))
+		return fg_pgrp;
+	struct proc *first = proc_by_pid(sched_first_pid());
+	return first && !first->exiting ? first->pgid : 0;
+}
+
+/* Job control requests that concern only the guest's view of the
+ * terminal: answered here, never passed to the host's. */
+static long console_jobctl(struct thread *t, unsigned long cmd, uint64_t arg)
+{
+	int32_t v;
+	switch (cmd) {
+	case LX_TIOCGPGRP:
+		v = console_foreground_pgrp();
+		return copy_to_user(t, arg, &v, sizeof v) < 0 ? -EFAULT : 0;
+	case LX_TIOCSPGRP:
+		if (copy_from_user(t, &v, arg, sizeof v) < 0)
+			return -EFAULT;
+		if (v < 0)
+			return -EINVAL;
+		if (!proc_pgrp_exists(v))
+			return -ESRCH;
+		fg_pgrp = v;
+		return 0;
+	case LX_TIOCGSID: {
+		struct proc *first = proc_by_pid(sched_first_pid());
+		v = first ? first->sid : t->proc->sid;
+		return copy_to_user(t, arg, &v, sizeof v) < 0 ? -EFAULT : 0;
+	}
+	default: /* TIOCSCTTY, TIOCNOTTY: the console is every session's */
+		return 0;
+	}
+}
+
 static long console_ioctl(struct file *f, struct thread *t, unsigned long cmd, uint64_t arg)
 {
 	char buf[64];
@@ -143,11 +187,11 @@ static long console_ioctl(struct file *f, struct thread *t, unsigned long cmd, u
 		in = 8;
 		break;
 	case LX_TIOCGPGRP:
-		out = 4;
-		break;
 	case LX_TIOCSPGRP:
-		in = 4;
-		break;
+	case LX_TIOCGSID:
+	case LX_TIOCSCTTY:
+	case LX_TIOCNOTTY:
+		return plat_console_kind(s) == 1 ? console_jobctl(t, cmd, arg) : -ENOTTY;
 	case 0x541b: /* FIONREAD */
 		if (plat_console_kind(s) == 1 || s == 0) {
 			int32_t n = (int32_t)ahead_len;
@@ -172,11 +216,6 @@ static long console_ioctl(struct file *f, struct thread *t, unsigned long cmd, u
 	r = plat_console_ioctl(s, cmd, buf);
 	if (r < 0)
 		return r;
-	if (cmd == LX_TIOCGPGRP) {
-		/* The guest's own process group owns its terminal. */
-		int32_t pg = t->proc->pgid ? t->proc->pgid : t->proc->pid;
-		memcpy(buf, &pg, 4);
-	}
 	if (out && copy_to_user(t, arg, buf, out) < 0)
 		return -EFAULT;
 	return r;

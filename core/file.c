@@ -216,8 +216,8 @@ static int fdt_grow(struct fdtable *fdt, int need)
 struct fdtable *fdtable_clone(struct fdtable *src)
 {
 	struct fdtable *fdt = fdtable_create();
-	if (!fdt)
-		return NULL;
+	if (!fdt || !src)
+		return fdt;
 	if (fdt_grow(fdt, src->size) < 0) {
 		free(fdt);
 		return NULL;
@@ -404,8 +404,8 @@ struct fs_context *fs_context_create(void)
 struct fs_context *fs_context_clone(struct fs_context *src)
 {
 	struct fs_context *fs = fs_context_create();
-	if (!fs)
-		return NULL;
+	if (!fs || !src)
+		return fs;
 	inode_put(fs->cwd);
 	fs->cwd = src->cwd;
 	if (fs->cwd)
@@ -502,4 +502,24 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st)
 	st->st_mtime_nsec = ino->mtime % 1000000000ull;
 	st->st_ctime_sec = ino->ctime / 1000000000ull;
 	st->st_ctime_nsec = ino->ctime % 1000000000ull;
+}
+
+int fdtable_unshare(struct proc *p)
+{
+	if (!p->fds || p->fds->refs == 1)
+		return 0;
+	struct fdtable *n = fdtable_clone(p->fds);
+	if (!n)
+		return -ENOMEM;
+	fdtable_put(p->fds);
+	p->fds = n;
+	return 0;
+}
+
+void fdtable_close_on_exec(struct proc *p)
+{
+	struct fdtable *fdt = p->fds;
+	for (int fd = 0; fdt && fd < fdt->size; fd++)
+		if (fdt->fd[fd].f && fdt->fd[fd].cloexec)
+			fd_close(p, fd);
 }

@@ -18,17 +18,13 @@
 
 /* Linux limits and flags the module needs (asm-generic values, the same
  * on x86_64 and riscv64). */
-#define LX_PATH_MAX 4096
 #define LX_NAME_MAX 255
 #define LX_MAXSYMLINKS 40
 #define LX_PIPE_BUF 4096
-#define LX_AT_FDCWD (-100)
-#define LX_AT_SYMLINK_NOFOLLOW 0x100
 #define LX_AT_REMOVEDIR 0x200
 #define LX_AT_EACCESS 0x200
 #define LX_AT_SYMLINK_FOLLOW 0x400
 #define LX_AT_NO_AUTOMOUNT 0x800
-#define LX_AT_EMPTY_PATH 0x1000
 #define LX_AT_STATX_SYNC_TYPE 0x6000
 #define LX_O_PATH 010000000
 #define LX_O_TMPFILE 020000000
@@ -257,6 +253,15 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st);
 /* ---- pipe.c ------------------------------------------------------------------ */
 int pipe_create(struct file **rd, struct file **wr, unsigned flags);
 bool file_is_pipe(struct file *f);
+/* ---- socket.c: socketpair(AF_UNIX) ---------------------------------------- */
+bool file_is_socket(struct file *f);
+int socketpair_create(int type, unsigned flags, struct file **a, struct file **b);
+/* One transfer; -ENOTSOCK if f is not a socket.  *trunc: a message was
+ * longer than len. */
+long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc);
+long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal);
+int sock_shutdown(struct file *f, int how);
+int sock_type(struct file *f);
 long pipe_set_size(struct file *f, unsigned long size);
 long pipe_get_size(struct file *f);
 long pipe_nread(struct file *f);

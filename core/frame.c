@@ -64,3 +64,27 @@ void frame_unref(frame_t f)
 	if (--refcount[f] == 0)
 		plat_frame_free(f);
 }
+
+int frame_alloc_copy(frame_t src, frame_t *out)
+{
+	frame_t f;
+	int r = refcount_fit();
+	if (r < 0)
+		return r;
+	r = plat_frame_alloc(&f);
+	if (r < 0)
+		return r;
+	if (f >= refcount_len) {
+		plat_frame_free(f);
+		return -ENOMEM;
+	}
+	memcpy(plat_frame_ptr(f), plat_frame_ptr(src), PAGE_SIZE);
+	refcount[f] = 1;
+	*out = f;
+	return 0;
+}
+
+uint32_t frame_refs(frame_t f)
+{
+	return f < refcount_len ? refcount[f] : 0;
+}

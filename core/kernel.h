@@ -35,6 +35,10 @@ struct file;
 /* Internal result: registers were replaced wholesale (rt_sigreturn), do
  * not store a return value. */
 #define SYS_NORETURN (-100003L)
+/* Linux's internal "interrupted, restart if the handler has SA_RESTART";
+ * never seen by a client (the dispatcher turns it into -EINTR or a
+ * restart). */
+#define ERESTARTSYS 512
 
 /* ---- Syscall arguments and handlers --------------------------------------- */
 struct sysargs {
@@ -81,6 +85,18 @@ int thread_wait_on(struct thread *t, struct waitq *q);
  * return it unchanged. */
 long thread_park(struct thread *t, uint64_t deadline_ns);
 
+/* A timer not tied to a parked thread (ITIMER_REAL): fn runs from the
+ * event loop once the monotonic clock reaches deadline.  Zeroed memory is
+ * a disarmed timer. */
+struct ktimer {
+	struct list_head link;
+	uint64_t deadline;
+	void (*fn)(struct ktimer *kt);
+	void *arg;
+};
+void ktimer_arm(struct ktimer *kt, uint64_t deadline_ns);
+void ktimer_cancel(struct ktimer *kt);
+
 /* ---- Processes and threads ------------------------------------------------ */
 struct sigaltstack_lx {
 	uint64_t ss_sp;
@@ -96,6 +112,13 @@ struct siginfo_lx {
 			int32_t pid;
 			uint32_t uid;
 		} kill;
+		struct {
+			int32_t pid;
+			uint32_t uid;
+			int32_t status;
+			int32_t pad;
+			int64_t utime, stime;
+		} chld;
 		struct {
 			uint64_t addr;
 		} fault;
@@ -162,6 +185,9 @@ struct thread {
 	struct siginfo_lx pending_info[NSIG_LX];
 	struct sigaltstack_lx altstack;
 	int in_sigreturn_frame;
+	/* The syscall just interrupted may run again after the handler:
+	 * decided by the handler's SA_RESTART (signal.c). */
+	bool restart_pending;
 
 	char comm[16];
 	uint64_t start_ns; /* creation time (THREAD_CPUTIME approximation) */
@@ -189,6 +215,21 @@ struct proc {
 	} rlim[16];
 	bool exiting;
 	int exit_status; /* wait status word, Linux encoding */
+
+	/* The process tree (task.c).  A process that exits stays in
+	 * all_procs as a zombie until its parent reaps it with wait. */
+	struct proc *parent;       /* NULL for the first process */
+	struct list_head children; /* struct proc, by sibling */
+	struct list_head sibling;  /* in parent->children */
+	int exit_signal;           /* sent to the parent at exit (SIGCHLD, or 0) */
+	bool zombie;               /* exited, not yet reaped */
+	bool did_exec;             /* since fork (setpgid's EACCES) */
+	struct waitq child_wq;     /* threads of this process in wait4/waitid */
+	bool vfork_pending;        /* a vfork parent waits for exec or exit */
+	struct waitq vfork_wq;     /* ... here */
+	/* ITIMER_REAL (alarm, setitimer): absolute monotonic ns, 0 off */
+	struct ktimer itimer;
+	uint64_t itimer_interval;
 	/* task module: creation time (CPU clock approximations), nice value,
 	 * prctl and personality state, membarrier registrations */
 	uint64_t start_ns;
@@ -201,6 +242,8 @@ struct proc {
 
 /* Registry (task.c) */
 struct proc *proc_by_pid(int pid);
+/* Whether a live process is in process group pgid. */
+bool proc_pgrp_exists(int pgid);
 struct thread *thread_by_tid(int tid);
 int task_alloc_id(void);
 extern struct list_head all_procs, all_threads;
@@ -209,10 +252,20 @@ extern struct list_head all_procs, all_threads;
  * destroys its platform thread; when the last thread of a process goes,
  * the process exits with proc->exit_status.  t is freed. */
 void thread_exit(struct thread *t);
-/* End a whole process with a wait status (exit_group, fatal signal). */
+/* End a whole process with a wait status (exit_group, fatal signal): it
+ * becomes a zombie for its parent to reap, or is freed at once. */
 void proc_exit(struct proc *p, int wait_status);
+/* Free an exited process (wait reaped it). */
+void proc_release(struct proc *p);
+/* Move p under parent (NULL: nobody will wait for it). */
+void proc_set_parent(struct proc *p, struct proc *parent);
+/* A vfork child has exec'd or exited: its parent goes on. */
+void vfork_release(struct proc *p);
+/* At the end of the run: kill every process left and free them all. */
+void proc_end_all(void);
 
 /* ---- The event loop (sched.c) ------------------------------------------------ */
+
 /* Let a newly created (stopped) thread run from t->regs. */
 void sched_start_thread(struct thread *t);
 /* Wake a parked thread (signal delivery uses WAKE_SIGNAL); no effect on a
@@ -227,6 +280,8 @@ void sched_forget_thread(struct thread *t);
 /* proc_exit calls this once a process is gone (the loop ends after the
  * first process). */
 void sched_proc_exited(struct proc *p);
+/* The pid of the first process (orphans are given to it), or -1. */
+int sched_first_pid(void);
 
 /* ---- Memory access to a client (mm.c) -------------------------------------
  * The only way the core touches client memory.  Each returns 0 or -EFAULT;

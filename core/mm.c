@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mm_impl.h"
+#include "task.h"
 #include "vfs.h"
 
 #define MMAP_GAP (128ULL << 20)
@@ -28,28 +29,85 @@ struct mm *mm_create(struct plat_as *as)
 	struct mm *mm = calloc(1, sizeof *mm);
 	if (!mm)
 		return NULL;
+	mm->users = 1;
 	mm->as = as;
 	uint64_t top = plat_user_top(), base = plat_user_base();
 	mm->mmap_base = top - base > 4 * MMAP_GAP ? top - MMAP_GAP : top;
 	return mm;
 }
 
-/* Call before the platform address space is destroyed: every page is
- * unmapped from it and every frame released. */
-void mm_destroy(struct mm *mm)
+struct plat_as *mm_as(struct mm *mm)
 {
-	if (!mm)
+	return mm->as;
+}
+
+void mm_get(struct mm *mm)
+{
+	mm->users++;
+}
+
+void mm_put(struct mm *mm)
+{
+	if (!mm || --mm->users > 0)
 		return;
-	for (size_t i = 0; i < mm->nvma; i++) {
-		pt_drop_range(mm, mm->v[i].start, mm->v[i].end);
+	futex_forget_mm(mm);
+	/* The address space goes first, with every thread in it: nothing
+	 * maps the frames any more, so they need no unmapping one range at a
+	 * time (on Linux that would be a host call per range). */
+	plat_as_destroy(mm->as);
+	mm->as = NULL;
+	for (size_t i = 0; i < mm->nvma; i++)
 		if (mm->v[i].ino)
 			inode_put(mm->v[i].ino);
-	}
-	pt_free_all(mm); /* nothing left, unless a VMA lost track of pages */
+	pt_free_all(mm);
 	if (mm->exe)
 		inode_put(mm->exe);
 	free(mm->v);
 	free(mm);
+}
+
+struct mm *mm_fork(struct mm *src, struct plat_as *as)
+{
+	struct mm *mm = mm_create(as);
+	if (!mm) {
+		plat_as_destroy(as);
+		return NULL;
+	}
+	mm->v = malloc((src->nvma ? src->nvma : 1) * sizeof *mm->v);
+	if (!mm->v) {
+		mm_put(mm);
+		return NULL;
+	}
+	mm->cap = src->nvma ? src->nvma : 1;
+	mm->start_brk = src->start_brk;
+	mm->brk = src->brk;
+	mm->mmap_base = src->mmap_base;
+	mm_set_exe(mm, src->exe);
+	/* The parent's private pages become copy-on-write and lose write
+	 * access in its client before anything is shared: its other threads
+	 * keep running (on Linux), and a write of theirs after this point
+	 * faults instead of reaching the child.  If the copy then fails, a
+	 * page marked but held by nobody else is simply taken back at the
+	 * next write. */
+	for (size_t i = 0; i < src->nvma; i++) {
+		const struct vma *v = &src->v[i];
+		if (v->shared)
+			continue;
+		pt_mark_cow(src, v->start, v->end);
+		if (v->prot & PLAT_PROT_WRITE)
+			pt_write_protect_cow(src, v->start, v->end, v->prot);
+	}
+	for (size_t i = 0; i < src->nvma; i++) {
+		const struct vma *v = &src->v[i];
+		mm->v[mm->nvma++] = *v;
+		if (v->ino)
+			inode_ref(v->ino);
+		if (pt_fork_range(src, mm, v->start, v->end, v->shared) < 0) {
+			mm_put(mm);
+			return NULL;
+		}
+	}
+	return mm;
 }
 
 void mm_set_exe(struct mm *mm, struct inode *exe)
@@ -280,8 +338,8 @@ long mm_map_ex(struct mm *mm, uint64_t addr, uint64_t len, int prot, int maxprot
 	    .end = addr + len,
 	    .prot = prot & LX_PROT_RWX,
 	    .maxprot = maxprot,
-	    /* MAP_SHARED|MAP_ANONYMOUS behaves as private: without fork
-	     * nobody else could see the pages anyway. */
+	    /* MAP_SHARED|MAP_ANONYMOUS comes with an anonymous inode
+	     * (sys_mmap): shared pages always belong to an inode. */
 	    .shared = ino && (flags & LX_MAP_TYPE) != LX_MAP_PRIVATE,
 	    .kind = VMA_NORMAL,
 	    .ino = ino,

@@ -19,11 +19,25 @@ static inline void *frame_ptr(frame_t f)
 	return plat_frame_ptr(f);
 }
 
+/* A fresh frame with a copy of src's contents, one reference. */
+int frame_alloc_copy(frame_t src, frame_t *out);
+/* References held on f (1: nobody else has it). */
+uint32_t frame_refs(frame_t f);
+
 /* ---- Address spaces -------------------------------------------------------- */
+/* An empty mm owning as (the platform address space goes with the mm's
+ * last user); one user.  NULL if out of memory (as is then not taken). */
 struct mm *mm_create(struct plat_as *as);
-/* Unmaps every page from the mm's plat_as and releases every frame: call
- * it before plat_as_destroy (the plat_as must still exist). */
-void mm_destroy(struct mm *mm);
+/* fork: a copy of src in the new address space as, private pages shared
+ * copy-on-write, shared ones shared.  NULL if out of memory (as is then
+ * destroyed). */
+struct mm *mm_fork(struct mm *src, struct plat_as *as);
+/* Another process uses mm (vfork, clone with CLONE_VM). */
+void mm_get(struct mm *mm);
+/* One user less; the last destroys the platform address space with every
+ * thread still in it, then releases every frame. */
+void mm_put(struct mm *mm);
+struct plat_as *mm_as(struct mm *mm);
 
 /* A client fault at addr wanting access (PLAT_PROT_*; 0 if unknown), with
  * MM_FAULT_NOT_PRESENT or'ed in when the hardware reported that no

@@ -50,14 +50,16 @@ struct pte {
 	frame_t frame;  /* FRAME_NONE: empty */
 	uint8_t prot;   /* rights the client has it mapped with */
 	uint8_t mapped; /* mapped in the client (else only known to us) */
-	uint16_t pad;
+	uint8_t cow;    /* shared with another mm since fork: copy before a write */
+	uint8_t pad;
 };
 
 struct ptnode;
 
 struct mm {
-	struct plat_as *as;
-	struct vma *v; /* sorted by start, never overlapping */
+	int users;          /* processes using it (vfork, CLONE_VM) */
+	struct plat_as *as; /* owned: destroyed with the last user */
+	struct vma *v;      /* sorted by start, never overlapping */
 	size_t nvma, cap;
 	struct ptnode *pt; /* radix tree by virtual page number */
 	uint64_t rss;      /* entries in pt */
@@ -102,6 +104,14 @@ int pt_move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new);
 /* Pages present in [lo, hi), for mincore: vec[i] = 1 if resident. */
 void pt_resident(struct mm *mm, uint64_t lo, uint64_t hi, uint8_t *vec);
 void pt_free_all(struct mm *mm);
+/* fork: mark src's pages in [lo, hi) copy-on-write. */
+void pt_mark_cow(struct mm *mm, uint64_t lo, uint64_t hi);
+/* fork: give child every page of src's [lo, hi) as well; private pages
+ * become copy-on-write in both.  -ENOMEM if child's table cannot grow. */
+int pt_fork_range(struct mm *src, struct mm *child, uint64_t lo, uint64_t hi, bool shared);
+/* Take write access to [lo, hi) away from src's client where pages are
+ * copy-on-write (after pt_fork_range). */
+void pt_write_protect_cow(struct mm *mm, uint64_t lo, uint64_t hi, int prot);
 /* Copy into the client ignoring the mapping's rights (the loader zeroing
  * the bss tail of a read-only segment). */
 int mm_copy_to_force(struct mm *mm, uint64_t dst, const void *src, size_t n);

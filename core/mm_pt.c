@@ -101,6 +101,7 @@ static void pte_fill(struct mm *mm, uint64_t vpn, struct pte *e, frame_t f)
 	e->frame = f;
 	e->prot = 0;
 	e->mapped = 0;
+	e->cow = 0;
 	leaf->count++;
 	mm->rss++;
 }
@@ -192,26 +193,137 @@ void pt_unmap_client(struct mm *mm, uint64_t lo, uint64_t hi)
 	pt_walk(mm, lo, hi, unmark_one, NULL);
 }
 
-static bool set_prot_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
+/* The rights a page may be mapped with in the client: a copy-on-write
+ * page is never writable there. */
+static int pte_prot(const struct pte *e, int vma_prot)
 {
-	if (e->mapped)
-		e->prot = (uint8_t) * (int *)arg;
+	return e->cow ? vma_prot & ~PLAT_PROT_WRITE : vma_prot;
+}
+
+/* Changing the client's rights goes by runs of consecutive mapped pages
+ * that get the same rights: one platform call per run, and holes (pages
+ * the client never touched) are never asked about.  The runs are
+ * collected first because pt_unmap_client walks the table too. */
+struct prot_run {
+	uint64_t lo, hi; /* page numbers */
+	int prot;
+};
+
+struct run_list {
+	int vma_prot;
+	struct prot_run *r;
+	size_t n, cap;
+	bool oom;
+};
+
+static bool collect_run(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
+{
+	struct run_list *c = arg;
+	int want = pte_prot(e, c->vma_prot);
+	if (!e->mapped || e->prot == want || c->oom)
+		return false;
+	if (c->n && c->r[c->n - 1].hi == vpn && c->r[c->n - 1].prot == want) {
+		c->r[c->n - 1].hi++;
+		return false;
+	}
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		struct prot_run *nr = realloc(c->r, ncap * sizeof *nr);
+		if (!nr) {
+			c->oom = true;
+			return false;
+		}
+		c->r = nr;
+		c->cap = ncap;
+	}
+	c->r[c->n++] = (struct prot_run){vpn, vpn + 1, want};
 	return false;
 }
 
 void pt_protect_client(struct mm *mm, uint64_t lo, uint64_t hi, int prot)
 {
-	struct mapped_scan s = {false};
-	pt_walk(mm, lo, hi, note_mapped, &s);
-	if (!s.any)
-		return;
-	if (prot == 0 || plat_protect(mm->as, lo, hi - lo, prot) < 0) {
-		/* Cannot change the client's rights: take the pages away from it
-		 * instead; they come back with the new rights at the next fault. */
+	struct run_list c = {.vma_prot = prot};
+	pt_walk(mm, lo, hi, collect_run, &c);
+	if (c.oom) {
+		/* Take the pages away from the client: they come back with the
+		 * right rights at the next fault. */
 		pt_unmap_client(mm, lo, hi);
+		free(c.r);
 		return;
 	}
-	pt_walk(mm, lo, hi, set_prot_one, &prot);
+	for (size_t i = 0; i < c.n; i++) {
+		uint64_t a = c.r[i].lo * PAGE_SIZE, len = (c.r[i].hi - c.r[i].lo) * PAGE_SIZE;
+		if (c.r[i].prot == 0 || plat_protect(mm->as, a, len, c.r[i].prot) < 0) {
+			pt_unmap_client(mm, a, a + len);
+			continue;
+		}
+		for (uint64_t v = c.r[i].lo; v < c.r[i].hi; v++)
+			pt_lookup(mm, v)->prot = (uint8_t)c.r[i].prot;
+	}
+	free(c.r);
+}
+
+void pt_write_protect_cow(struct mm *mm, uint64_t lo, uint64_t hi, int prot)
+{
+	pt_protect_client(mm, lo, hi, prot);
+}
+
+struct fork_ctx {
+	struct mm *child;
+	bool shared;
+	bool failed;
+};
+
+static bool fork_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
+{
+	struct fork_ctx *c = arg;
+	if (c->failed)
+		return false;
+	struct pte *d = pt_slot(c->child, vpn);
+	if (!d) {
+		c->failed = true;
+		return false;
+	}
+	frame_ref(e->frame);
+	pte_fill(c->child, vpn, d, e->frame);
+	if (!c->shared)
+		d->cow = e->cow = 1;
+	return false;
+}
+
+static bool mark_cow_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
+{
+	e->cow = 1;
+	return false;
+}
+
+void pt_mark_cow(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	pt_walk(mm, lo, hi, mark_cow_one, NULL);
+}
+
+int pt_fork_range(struct mm *src, struct mm *child, uint64_t lo, uint64_t hi, bool shared)
+{
+	struct fork_ctx c = {child, shared, false};
+	pt_walk(src, lo, hi, fork_one, &c);
+	return c.failed ? -ENOMEM : 0;
+}
+
+/* Give e a frame of its own before a write (copy-on-write).  A page
+ * nobody else holds any more is simply taken over.  The client may still
+ * map the old frame: the caller remaps or unmaps it. */
+static int cow_break(struct pte *e)
+{
+	frame_t f;
+	if (frame_refs(e->frame) > 1) {
+		int r = frame_alloc_copy(e->frame, &f);
+		if (r < 0)
+			return r;
+		frame_unref(e->frame);
+		e->frame = f;
+	}
+	e->cow = 0;
+	return 0;
 }
 
 struct move_ctx {
@@ -231,6 +343,7 @@ static bool move_one(struct mm *mm, uint64_t vpn, struct pte *e, void *arg)
 	}
 	struct pte *d = pt_slot(mm, to);
 	pte_fill(mm, to, d, e->frame);
+	d->cow = e->cow;
 	return true; /* the walker empties the old slot */
 }
 
@@ -287,9 +400,11 @@ void pt_free_all(struct mm *mm)
 
 /* ---- Population ------------------------------------------------------------- */
 
-/* A frame holding what page va of vma must contain, with a reference. */
-static int page_for(struct vma *vma, uint64_t va, frame_t *out)
+/* A frame holding what page va of vma must contain, with a reference;
+ * *cow when it is a file's page that a write must copy first. */
+static int page_for(struct vma *vma, uint64_t va, frame_t *out, bool *cow)
 {
+	*cow = false;
 	if (!vma->ino)
 		return frame_alloc_zeroed(out);
 	uint64_t pgoff = (vma->off + (va - vma->start)) / PAGE_SIZE;
@@ -299,21 +414,25 @@ static int page_for(struct vma *vma, uint64_t va, frame_t *out)
 		r = inode_get_page(vma->ino, pgoff, true, out);
 		return r < 0 ? -ENOMEM : 0;
 	}
-	/* Private: our own copy, so that writes stay in this process. */
+	/* Private and read-only (a program's text): the file's own page,
+	 * copied only if mprotect later allows a write, as on Linux, so
+	 * that it is in memory once however many processes run it.
+	 * Private and writable (data): a copy at once, because a backend
+	 * that cannot tell reads from writes would fault twice.  A hole is
+	 * a zero page of our own. */
 	r = inode_get_page(vma->ino, pgoff, false, &src);
 	if (r < 0)
 		return -ENOMEM;
-	r = frame_alloc_zeroed(out);
-	if (r < 0) {
-		if (src != FRAME_NONE)
-			frame_unref(src);
-		return r;
+	if (src == FRAME_NONE)
+		return frame_alloc_zeroed(out);
+	if (!(vma->prot & PLAT_PROT_WRITE)) {
+		*out = src;
+		*cow = true;
+		return 0;
 	}
-	if (src != FRAME_NONE) {
-		memcpy(frame_ptr(*out), frame_ptr(src), PAGE_SIZE);
-		frame_unref(src);
-	}
-	return 0;
+	r = frame_alloc_copy(src, out);
+	frame_unref(src);
+	return r;
 }
 
 /* Make page va (inside vma) present in the table, not necessarily mapped
@@ -326,10 +445,12 @@ static int populate(struct mm *mm, struct vma *vma, uint64_t va, struct pte **ou
 	if (!e)
 		return -ENOMEM;
 	if (e->frame == FRAME_NONE) {
-		int r = page_for(vma, va, &f);
+		bool cow;
+		int r = page_for(vma, va, &f, &cow);
 		if (r < 0)
 			return r;
 		pte_fill(mm, vpn, e, f);
+		e->cow = cow;
 	}
 	*out = e;
 	return 0;
@@ -358,14 +479,32 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 		return -EACCES;
 	uint64_t page = addr & PAGE_MASK;
 	struct pte *e = pt_lookup(mm, page / PAGE_SIZE);
-	if (e && e->mapped && e->prot == vma->prot) {
+	/* A write to a copy-on-write page.  When the platform cannot say
+	 * what the access was, a fault on a page mapped read-only for that
+	 * reason in a writable mapping can only be a write. */
+	if (e && e->cow && (vma->prot & PLAT_PROT_WRITE) &&
+	    ((access & PLAT_PROT_WRITE) || (!access && e->mapped && !not_present))) {
+		int r = cow_break(e);
+		if (r < 0)
+			return r;
+		frame_t f = e->frame;
+		if (plat_map(mm->as, page, &f, 1, vma->prot) < 0) {
+			plat_unmap(mm->as, page, PAGE_SIZE);
+			e->mapped = 0;
+			return -ENOMEM;
+		}
+		e->mapped = 1;
+		e->prot = (uint8_t)vma->prot;
+		return 0;
+	}
+	if (e && e->mapped && e->prot == pte_prot(e, vma->prot)) {
 		/* Mapped with every right the VMA grants and still a fault: a
 		 * rights violation, unless the access is known and allowed (a
 		 * spurious fault; map again to be sure). */
 		if (!access)
 			return not_present ? 0 : -EACCES;
 		frame_t f = e->frame;
-		return plat_map(mm->as, page, &f, 1, vma->prot) < 0 ? -ENOMEM : 0;
+		return plat_map(mm->as, page, &f, 1, e->prot) < 0 ? -ENOMEM : 0;
 	}
 
 	/* The run of pages to bring in: unmapped neighbours of the faulting
@@ -399,6 +538,8 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	int r = populate(mm, vma, page, &e);
 	if (r < 0)
 		return r;
+	if (e->cow && (access & PLAT_PROT_WRITE) && (r = cow_break(e)) < 0)
+		return r;
 	/* The neighbours are a bonus: stop at the first that cannot be had. */
 	for (uint64_t va = page; va > lo; va -= PAGE_SIZE) {
 		struct pte *p;
@@ -416,21 +557,33 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	}
 	for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
 		ptes[n] = pt_lookup(mm, va / PAGE_SIZE);
+		/* A copy-on-write page nobody else holds any more (the other
+		 * process exited or exec'd) is simply ours: map it writable
+		 * now rather than take a second fault for the write. */
+		if (ptes[n]->cow && frame_refs(ptes[n]->frame) == 1)
+			ptes[n]->cow = 0;
 		frames[n] = ptes[n]->frame;
 		n++;
 	}
-	r = plat_map(mm->as, lo, frames, n, vma->prot);
-	if (r < 0) {
-		/* Some may be mapped: take them all back; the pages stay ours
-		 * and are freed with the VMA. */
-		plat_unmap(mm->as, lo, hi - lo);
-		for (size_t i = 0; i < n; i++)
-			ptes[i]->mapped = 0;
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ptes[i]->mapped = 1;
-		ptes[i]->prot = (uint8_t)vma->prot;
+	/* One platform call per run of pages with the same rights
+	 * (copy-on-write pages are mapped read-only). */
+	for (size_t i = 0, j; i < n; i = j) {
+		int prot = pte_prot(ptes[i], vma->prot);
+		for (j = i + 1; j < n && pte_prot(ptes[j], vma->prot) == prot; j++)
+			;
+		r = plat_map(mm->as, lo + i * PAGE_SIZE, &frames[i], j - i, prot);
+		if (r < 0) {
+			/* Some may be mapped: take them all back; the pages stay
+			 * ours and are freed with the VMA. */
+			plat_unmap(mm->as, lo, hi - lo);
+			for (size_t k = 0; k < n; k++)
+				ptes[k]->mapped = 0;
+			return -ENOMEM;
+		}
+		for (size_t k = i; k < j; k++) {
+			ptes[k]->mapped = 1;
+			ptes[k]->prot = (uint8_t)prot;
+		}
 	}
 	return 0;
 }
@@ -461,6 +614,17 @@ static int access_range(struct mm *mm, uint64_t addr, size_t n, int need, chunk_
 			len = n;
 		if (!e && populate(mm, vma, page, &e) < 0)
 			return -EFAULT; /* Linux would say the same (or OOM-kill) */
+		if (e->cow && need != PLAT_PROT_READ) {
+			/* The server writes into the frame itself: the client must
+			 * not keep the old one mapped. */
+			frame_t old = e->frame;
+			if (cow_break(e) < 0)
+				return -EFAULT;
+			if (e->frame != old && e->mapped) {
+				plat_unmap(mm->as, page, PAGE_SIZE);
+				e->mapped = 0;
+			}
+		}
 		if (fn((char *)frame_ptr(e->frame) + off, len, arg))
 			return 0;
 		addr += len;

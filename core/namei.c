@@ -4,6 +4,7 @@
  * directory reading.  All take paths already copied into the server;
  * sys_fs.c does the copying and the argument checks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -859,4 +860,50 @@ full:
 		return -EINVAL; /* the buffer cannot hold one entry */
 	dir->atime = plat_clock_ns(0);
 	return (long)db.used;
+}
+
+/* ---- execve --------------------------------------------------------------- */
+int vfs_open_exec(struct thread *t, int dirfd, const char *path, int atflags, struct inode **out,
+                  char *abs, size_t abs_size)
+{
+	struct nameidata nd;
+	struct inode *ino;
+	int lflags = (atflags & LX_AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
+	int r;
+
+	if (atflags & LX_AT_EMPTY_PATH)
+		lflags |= LOOKUP_EMPTY;
+	r = resolve(t, dirfd, path, lflags, &nd);
+	if (r < 0) {
+		nd_release(&nd);
+		return r;
+	}
+	ino = nd.ino;
+	if (S_ISLNK(ino->mode))
+		r = -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
+	else if (!S_ISREG(ino->mode))
+		r = -EACCES; /* directories, devices, fifos: Linux's may_open */
+	else
+		r = inode_permission(ino, 1 /* MAY_EXEC */);
+	if (r < 0) {
+		nd_release(&nd);
+		return r;
+	}
+
+	/* The name /proc/<pid>/exe shows: where the file is, symlinks
+	 * followed (the walk leaves the target's directory and name).  A
+	 * program's own /proc/self/exe keeps its name. */
+	char base[LX_PATH_MAX];
+	if (ino == t->proc->exe) {
+		snprintf(abs, abs_size, "%s", t->proc->exe_path);
+	} else if (nd.dir && nd.last_type == LAST_NORM &&
+	           inode_dir_path(nd.dir, base, sizeof base) == 0) {
+		snprintf(abs, abs_size, "%s%s%s", base, strcmp(base, "/") ? "/" : "", nd.last);
+	} else {
+		snprintf(abs, abs_size, "%s", path);
+	}
+	nd.ino = NULL;
+	nd_release(&nd);
+	*out = ino;
+	return 0;
 }

@@ -439,22 +439,40 @@ static void gen_cpuinfo(struct sbuf *sb)
 	}
 }
 
+/* Linux's task state letter and name: a zombie, a thread waiting in a
+ * call, or one running in the client. */
+static char state_of(const struct proc *p, const struct thread *th, const char **name)
+{
+	if (p->zombie) {
+		*name = "zombie";
+		return 'Z';
+	}
+	if (th && th->state == TS_PARKED) {
+		*name = "sleeping";
+		return 'S';
+	}
+	*name = "running";
+	return 'R';
+}
+
 static void gen_status(struct sbuf *sb, struct proc *p, struct thread *th)
 {
+	const char *sname;
+	char st = state_of(p, th, &sname);
 	uint64_t vm = 0, rss = 0;
 	if (p->mm)
 		mm_usage(p->mm, &vm, &rss);
 	sb_printf(
 	    sb,
-	    "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+	    "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
 	    "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
 	    "FDSize:\t%d\nGroups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t       0 kB\n"
 	    "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n"
 	    "SigQ:\t0/63335\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
 	    "Cpus_allowed_list:\t0-%u\nvoluntary_ctxt_switches:\t0\n"
 	    "nonvoluntary_ctxt_switches:\t0\n",
-	    th ? th->comm : "", fs_umask(p, -1), p->pid, th ? th->tid : p->pid, p->ppid, p->uid,
-	    p->euid, p->euid, p->euid, p->gid, p->egid, p->egid, p->egid,
+	    th ? th->comm : "", fs_umask(p, -1), st, sname, p->pid, th ? th->tid : p->pid, p->ppid,
+	    p->uid, p->euid, p->euid, p->euid, p->gid, p->egid, p->egid, p->egid,
 	    fd_count(p) > 64 ? fd_count(p) : 64, (unsigned long)(vm / 1024),
 	    (unsigned long)(vm / 1024), (unsigned long)(rss * 4), (unsigned long)(rss * 4),
 	    p->nthreads, (unsigned long long)(th ? th->sigpending : 0),
@@ -464,14 +482,17 @@ static void gen_status(struct sbuf *sb, struct proc *p, struct thread *th)
 
 static void gen_stat(struct sbuf *sb, struct proc *p, struct thread *th)
 {
+	const char *sname;
+	char st = state_of(p, th, &sname);
 	uint64_t vm = 0, rss = 0;
 	if (p->mm)
 		mm_usage(p->mm, &vm, &rss);
 	sb_printf(sb,
-	          "%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 0 %lu %lu "
+	          "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 0 %lu %lu "
 	          "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-	          th ? th->tid : p->pid, th ? th->comm : "", p->ppid, p->pgid ? p->pgid : p->pid,
-	          p->sid ? p->sid : p->pid, p->nthreads, (unsigned long)vm, (unsigned long)rss);
+	          th ? th->tid : p->pid, th ? th->comm : "", st, p->ppid,
+	          p->pgid ? p->pgid : p->pid, p->sid ? p->sid : p->pid, p->nthreads,
+	          (unsigned long)vm, (unsigned long)rss);
 }
 
 static const char proc_mounts[] = "rootfs / tmpfs rw,relatime 0 0\n"
@@ -627,7 +648,7 @@ static long proc_write(struct file *f, struct thread *t, const void *buf, size_t
 	return -EIO;
 }
 
-static void proc_release(struct file *f)
+static void procfile_release(struct file *f)
 {
 	free(f->priv);
 }
@@ -636,7 +657,7 @@ static const struct file_ops proc_file_ops = {
     .open = proc_open,
     .read = proc_read,
     .write = proc_write,
-    .release = proc_release,
+    .release = procfile_release,
     .seekable = true,
 };
 

@@ -5,6 +5,7 @@
  * threads in the core: everything happens on this one loop.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "mm.h"
@@ -25,6 +26,8 @@ struct waiter {
 static struct list_head ready_list = LIST_INIT(ready_list);
 /* Parked threads with a deadline, earliest first. */
 static struct list_head timer_list = LIST_INIT(timer_list);
+/* Armed ktimers, earliest first. */
+static struct list_head ktimer_list = LIST_INIT(ktimer_list);
 
 static bool first_exited;
 static int first_status;
@@ -75,6 +78,27 @@ static void timer_insert(struct thread *t)
 		}
 	}
 	list_add_tail(&t->timer_link, &timer_list);
+}
+
+void ktimer_cancel(struct ktimer *kt)
+{
+	if (list_linked(&kt->link))
+		list_del(&kt->link);
+}
+
+void ktimer_arm(struct ktimer *kt, uint64_t deadline_ns)
+{
+	struct ktimer *pos;
+	ktimer_cancel(kt);
+	kt->deadline = deadline_ns;
+	list_for_each_entry(pos, &ktimer_list, link)
+	{
+		if (pos->deadline > deadline_ns) {
+			list_add_tail(&kt->link, &pos->link);
+			return;
+		}
+	}
+	list_add_tail(&kt->link, &ktimer_list);
 }
 
 void thread_wake(struct thread *t, enum wake_reason why)
@@ -184,6 +208,29 @@ void sched_kick(struct thread *t)
 		plat_thread_kick(t->pt);
 }
 
+/* Whether a call interrupted by a signal comes back after a handler with
+ * SA_RESTART (Linux's -ERESTARTSYS), rather than failing with EINTR
+ * whatever the handler's flags (sleeps, poll/select, sigsuspend, waits
+ * with a timeout: Linux's -ERESTARTNOHAND and restart blocks, which only
+ * matter when no handler runs, and without stop signals one always does). */
+static bool restartable(const struct sys_entry *e, const struct sysargs *a)
+{
+	static const char *const names[] = {
+	    "read",     "write",   "readv",    "writev", "pread64", "pwrite64", "preadv",
+	    "pwritev",  "preadv2", "pwritev2", "wait4",  "waitid",  "open",     "openat",
+	    "sendfile", "splice",  "tee",      "flock",  "fcntl",   "ioctl",    "accept",
+	    "accept4",  "connect", "recvfrom", "sendto", "recvmsg", "sendmsg",  "copy_file_range",
+	};
+	if (!e)
+		return false;
+	if (!strcmp(e->name, "futex"))
+		return a->a[3] == 0; /* a wait without a timeout */
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(e->name, names[i]))
+			return true;
+	return false;
+}
+
 /* Run (or re-run after a wake) the syscall recorded in t->cur. */
 static void run_syscall(struct thread *t)
 {
@@ -194,7 +241,9 @@ static void run_syscall(struct thread *t)
 	if (core_cfg.trace)
 		trace_enter(t, e, &tc);
 	if (t->wake == WAKE_SIGNAL && !t->sees_signal_wake)
-		r = -EINTR; /* SA_RESTART is a later issue: always EINTR */
+		/* Whether it comes back after the handler (SA_RESTART) is
+		 * decided when the signal is delivered (sig_deliver_pending). */
+		r = restartable(e, &t->cur) ? -ERESTARTSYS : -EINTR;
 	else if (e)
 		r = e->handler(t, &t->cur);
 	else
@@ -212,6 +261,10 @@ static void run_syscall(struct thread *t)
 	drop_waiters(t);
 	t->wake = WAKE_NONE;
 	t->sees_signal_wake = false;
+	if (r == -ERESTARTSYS) {
+		t->restart_pending = true;
+		r = -EINTR;
+	}
 	if (r != SYS_NORETURN)
 		arch_sys_set_ret(&t->regs, r);
 	return_to_client(t);
@@ -259,6 +312,27 @@ static void fire_timers(void)
 			break;
 		thread_wake(t, WAKE_TIMEOUT);
 	}
+	while (!list_empty(&ktimer_list)) {
+		struct ktimer *kt = list_entry(ktimer_list.next, struct ktimer, link);
+		if (kt->deadline > now)
+			break;
+		list_del(&kt->link);
+		kt->fn(kt); /* may re-arm it */
+	}
+}
+
+/* The earliest deadline of either list, 0 if none. */
+static uint64_t next_deadline(void)
+{
+	uint64_t d = 0;
+	if (!list_empty(&timer_list))
+		d = list_entry(timer_list.next, struct thread, timer_link)->park_deadline;
+	if (!list_empty(&ktimer_list)) {
+		uint64_t k = list_entry(ktimer_list.next, struct ktimer, link)->deadline;
+		if (!d || k < d)
+			d = k;
+	}
+	return d;
 }
 
 static void run_ready(void)
@@ -283,9 +357,12 @@ static void on_event(const struct plat_event *ev)
 		console_input_ready();
 		return;
 	case EV_HOST_SIGNAL: {
-		struct proc *p = proc_by_pid(first_pid);
-		if (p)
-			sig_send_proc(p, ev->signo, NULL);
+		/* What the terminal does with ^C: the foreground group gets it
+		 * (the first process's group until a shell moves it). */
+		int pg = console_foreground_pgrp();
+		struct proc *p;
+		list_for_each_entry(p, &all_procs, all_link) if (!p->exiting && p->pgid == pg)
+		    sig_send_proc(p, ev->signo, NULL);
 		return;
 	}
 	default:
@@ -329,6 +406,11 @@ void sched_proc_exited(struct proc *p)
 	}
 }
 
+int sched_first_pid(void)
+{
+	return first_pid;
+}
+
 void sched_set_first(struct proc *p)
 {
 	first_pid = p->pid;
@@ -346,15 +428,15 @@ int core_run(void)
 		fire_timers();
 		if (!list_empty(&ready_list))
 			continue;
-		plat_timer_set(
-		    list_empty(&timer_list)
-		        ? 0
-		        : list_entry(timer_list.next, struct thread, timer_link)->park_deadline);
+		plat_timer_set(next_deadline());
 		int e = plat_wait_event(&ev);
 		if (e < 0)
 			return e;
 		on_event(&ev);
 	}
 	plat_timer_set(0);
+	/* Like the end of a pid namespace: when the first process is gone,
+	 * every other process is killed and reaped. */
+	proc_end_all();
 	return first_status;
 }

@@ -127,6 +127,26 @@ void sig_set_action(struct proc *p, int signo, const struct sigaction_lx *act)
 		discard_pending(p, signo);
 }
 
+/* execve: handlers go back to their default, ignored signals stay
+ * ignored, flags and masks are forgotten (Linux's flush_signal_handlers). */
+void sig_exec_reset(struct proc *p)
+{
+	for (int i = 0; i < NSIG_LX; i++) {
+		struct sigaction_lx *ka = &p->sighand->action[i];
+		uint64_t h = ka->handler == LX_SIG_IGN ? LX_SIG_IGN : LX_SIG_DFL;
+		memset(ka, 0, sizeof *ka);
+		ka->handler = h;
+	}
+}
+
+bool sig_child_autoreap(struct proc *p)
+{
+	if (!p->sighand)
+		return false;
+	const struct sigaction_lx *ka = action_of(p, SIGCHLD);
+	return ka->handler == LX_SIG_IGN || (ka->flags & LX_SA_NOCLDWAIT);
+}
+
 /* ---- Pending sets and waking the receiver ------------------------------------ */
 uint64_t sig_pending_set(struct thread *t)
 {
@@ -364,6 +384,16 @@ static void dequeue(struct thread *t, int signo, struct siginfo_lx *info)
 	}
 }
 
+int sig_dequeue_from(struct thread *t, uint64_t set, struct siginfo_lx *info)
+{
+	uint64_t ready = sig_pending_set(t) & set;
+	if (!ready)
+		return 0;
+	int signo = pick_signal(ready);
+	dequeue(t, signo, info);
+	return signo;
+}
+
 /* The frame for signo could not be written: Linux's force_sigsegv. */
 static void frame_failed(struct thread *t, int signo)
 {
@@ -384,6 +414,10 @@ bool sig_deliver_pending(struct thread *t)
 		uint64_t ready = sig_pending_set(t) & ~t->sigmask;
 		struct siginfo_lx info;
 		if (!ready) {
+			/* No handler ran: an interrupted call simply goes on. */
+			if (t->restart_pending)
+				arch_sys_rewind(&t->regs, t->cur.nr, t->cur.a[0]);
+			t->restart_pending = false;
 			restore_temp_mask(t);
 			return true;
 		}
@@ -415,6 +449,11 @@ bool sig_deliver_pending(struct thread *t)
 		}
 		if (act.flags & LX_SA_RESETHAND)
 			ka->handler = LX_SIG_DFL;
+		/* The frame saves the registers sigreturn goes back to: those
+		 * of the call again, or its EINTR. */
+		if (t->restart_pending && (act.flags & LX_SA_RESTART))
+			arch_sys_rewind(&t->regs, t->cur.nr, t->cur.a[0]);
+		t->restart_pending = false;
 		/* The frame keeps the mask sigreturn goes back to: the
 		 * thread's own when the call ran under a temporary one. */
 		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;

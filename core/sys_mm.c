@@ -101,6 +101,16 @@ long sys_mmap(struct thread *t, const struct sysargs *a)
 		r = -EINVAL;
 		goto out;
 	}
+	if (!ino && type == LX_MAP_SHARED) {
+		/* Shared anonymous memory is a file nobody can name, so that
+		 * fork shares its pages like any shared file mapping's. */
+		off = 0;
+		ino = vfs_anon_shared(PAGE_ALIGN_UP(len));
+		if (!ino) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
 	if (flags & LX_MAP_HUGETLB) {
 		/* Like a Linux without reserved huge pages. */
 		r = -ENOMEM;

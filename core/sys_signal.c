@@ -148,11 +148,12 @@ long sys_kill(struct thread *t, const struct sysargs *a)
 	user_info(&si, t, sig, LX_SI_USER);
 	if (pid > 0) {
 		p = proc_by_pid(pid);
-		if (!p || p->exiting)
+		if (!p)
 			return -ESRCH;
 		if (!valid_signal(sig))
 			return -EINVAL;
-		if (sig)
+		/* A zombie still has its pid: the signal goes nowhere. */
+		if (sig && !p->exiting)
 			sig_send_proc_from(p, sig, &si, t);
 		return 0;
 	}
@@ -268,6 +269,53 @@ long sys_rt_sigsuspend(struct thread *t, const struct sysargs *a)
 		sig_set_temp_mask(t, mask);
 	}
 	return thread_park(t, 0);
+}
+
+/* Wait for one of a set of (normally blocked) signals and take it without
+ * running a handler.  The set is unblocked for the wait, so that its
+ * signals wake the thread; another unblocked signal ends the wait with
+ * EINTR and runs its handler. */
+long sys_rt_sigtimedwait(struct thread *t, const struct sysargs *a)
+{
+	uint64_t set;
+	struct siginfo_lx info;
+
+	if (t->wake == WAKE_NONE) {
+		if (a->a[3] != 8)
+			return -EINVAL;
+		if (copy_from_user(t, &set, a->a[0], sizeof set) < 0)
+			return -EFAULT;
+		set &= ~LX_SIG_UNBLOCKABLE;
+		t->sys.generic.deadline = 0;
+		if (a->a[2]) {
+			int64_t ts[2];
+			if (copy_from_user(t, ts, a->a[2], sizeof ts) < 0)
+				return -EFAULT;
+			if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+				return -EINVAL;
+			uint64_t ns = (uint64_t)ts[0] * 1000000000ULL + (uint64_t)ts[1];
+			/* A zero timeout polls; otherwise a deadline. */
+			t->sys.generic.deadline = ns ? now_ns() + ns : 0;
+			if (!ns)
+				t->sys.generic.deadline = 1;
+		}
+		t->sys.generic.cookie = (void *)(uintptr_t)set;
+	}
+	set = (uint64_t)(uintptr_t)t->sys.generic.cookie;
+	int signo = sig_dequeue_from(t, set, &info);
+	if (signo) {
+		if (a->a[1] && copy_to_user(t, a->a[1], &info, sizeof info) < 0)
+			return -EFAULT;
+		return signo;
+	}
+	if (t->wake == WAKE_TIMEOUT || t->sys.generic.deadline == 1)
+		return -EAGAIN;
+	if (t->wake == WAKE_SIGNAL)
+		return -EINTR; /* another signal: its handler runs */
+	if (t->wake == WAKE_NONE)
+		sig_set_temp_mask(t, t->sigmask & ~set);
+	t->sees_signal_wake = true;
+	return thread_park(t, t->sys.generic.deadline);
 }
 
 long sys_pause(struct thread *t, const struct sysargs *a)

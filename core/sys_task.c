@@ -10,32 +10,6 @@
 #include "task.h"
 
 /* ---- clone ------------------------------------------------------------------ */
-#define CSIGNAL 0xffULL
-#define CLONE_VM 0x100ULL
-#define CLONE_FS 0x200ULL
-#define CLONE_FILES 0x400ULL
-#define CLONE_SIGHAND 0x800ULL
-#define CLONE_PIDFD 0x1000ULL
-#define CLONE_PTRACE 0x2000ULL
-#define CLONE_VFORK 0x4000ULL
-#define CLONE_PARENT 0x8000ULL
-#define CLONE_THREAD 0x10000ULL
-#define CLONE_NEWNS 0x20000ULL
-#define CLONE_SYSVSEM 0x40000ULL
-#define CLONE_SETTLS 0x80000ULL
-#define CLONE_PARENT_SETTID 0x100000ULL
-#define CLONE_CHILD_CLEARTID 0x200000ULL
-#define CLONE_DETACHED 0x400000ULL
-#define CLONE_UNTRACED 0x800000ULL
-#define CLONE_CHILD_SETTID 0x1000000ULL
-#define CLONE_NEWUSER 0x10000000ULL
-#define CLONE_NEWPID 0x20000000ULL
-#define CLONE_IO 0x80000000ULL
-#define CLONE_NEWTIME 0x80ULL
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#define CLONE_LEGACY_FLAGS 0xffffffffULL
-
 /* What pthread_create (glibc, musl) and Rust's std ask for, plus flags
  * that change nothing here. */
 #define THREAD_FLAGS                                                                               \
@@ -45,13 +19,6 @@
 
 /* The first address user space cannot have (the arch's TASK_SIZE_MAX). */
 #define TASK_SIZE_MAX ARCH_TASK_SIZE_MAX
-
-struct clone_req {
-	uint64_t flags;
-	uint64_t sp; /* 0: the parent's */
-	uint64_t tls;
-	uint64_t parent_tid, child_tid;
-};
 
 static long do_clone(struct thread *t, const struct clone_req *c)
 {
@@ -73,11 +40,8 @@ static long do_clone(struct thread *t, const struct clone_req *c)
 	if ((f & CLONE_PIDFD) && (f & (CLONE_DETACHED | CLONE_THREAD)))
 		return -EINVAL;
 
-	if (!(f & CLONE_THREAD)) {
-		pr_warn_once("persona: warning: clone/fork of a new process is not implemented "
-		             "yet; the program gets ENOSYS");
-		return -ENOSYS;
-	}
+	if (!(f & CLONE_THREAD))
+		return proc_clone(t, c);
 	/* The fd table and cwd belong to struct proc: a thread cannot have
 	 * its own. */
 	if ((f & ~THREAD_FLAGS) || !(f & CLONE_FILES) || !(f & CLONE_FS)) {
@@ -117,12 +81,15 @@ long sys_clone(struct thread *t, const struct sysargs *a)
 	 * tls (neither has CLONE_BACKWARDS*).  Linux
 	 * takes the low 32 bits of flags; the low byte is the exit signal,
 	 * which means nothing for a thread. */
+	if (t->wake != WAKE_NONE)
+		return proc_vfork_wait(t);
 	struct clone_req c = {
 	    .flags = a->a[0] & CLONE_LEGACY_FLAGS & ~CSIGNAL,
 	    .sp = a->a[1],
 	    .parent_tid = a->a[2],
 	    .child_tid = a->a[3],
 	    .tls = a->a[4],
+	    .exit_signal = (int)(a->a[0] & CSIGNAL),
 	};
 	if ((c.flags & CLONE_PIDFD) && (c.flags & CLONE_PARENT_SETTID))
 		return -EINVAL; /* both would use parent_tid */
@@ -141,6 +108,8 @@ long sys_clone3(struct thread *t, const struct sysargs *a)
 	uint64_t uargs = a->a[0], size = a->a[1];
 	struct clone_args_lx ca;
 
+	if (t->wake != WAKE_NONE)
+		return proc_vfork_wait(t);
 	if (size > PAGE_SIZE)
 		return -E2BIG;
 	if (size < CLONE_ARGS_SIZE_VER0)
@@ -189,6 +158,7 @@ long sys_clone3(struct thread *t, const struct sysargs *a)
 	    .tls = ca.tls,
 	    .parent_tid = ca.parent_tid,
 	    .child_tid = ca.child_tid,
+	    .exit_signal = (int)ca.exit_signal,
 	};
 	return do_clone(t, &c);
 }

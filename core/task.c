@@ -27,6 +27,14 @@ struct proc *proc_by_pid(int pid)
 	return NULL;
 }
 
+bool proc_pgrp_exists(int pgid)
+{
+	struct proc *p;
+	list_for_each_entry(p, &all_procs,
+	                    all_link) if (p->pgid == pgid && !p->exiting) return true;
+	return false;
+}
+
 struct thread *thread_by_tid(int tid)
 {
 	struct thread *t;
@@ -94,6 +102,11 @@ struct proc *proc_create(void)
 	p->pid = p->pgid = p->sid = id;
 	p->ppid = 0; /* the first process has no parent we show */
 	list_init(&p->threads);
+	list_init(&p->children);
+	list_init(&p->sibling);
+	waitq_init(&p->child_wq);
+	waitq_init(&p->vfork_wq);
+	p->exit_signal = SIGCHLD;
 	p->uid = p->euid = core_cfg.uid;
 	p->gid = p->egid = core_cfg.gid;
 	rlimit_defaults(p);
@@ -246,6 +259,15 @@ static void thread_release(struct thread *t, bool group_exit)
 	free(t);
 }
 
+void thread_kill_others(struct thread *t)
+{
+	struct proc *p = t->proc;
+	struct thread *o, *n;
+	list_for_each_entry_safe(o, n, &p->threads, proc_link) if (o != t) thread_release(o, true);
+	/* The survivor takes the process's id, as Linux's de_thread. */
+	t->tid = p->pid;
+}
+
 void thread_exit(struct thread *t)
 {
 	struct proc *p = t->proc;
@@ -253,6 +275,69 @@ void thread_exit(struct thread *t)
 	thread_release(t, p->exiting);
 	if (list_empty(&p->threads) && !p->exiting)
 		proc_exit(p, p->exit_status);
+}
+
+/* Free a process that has exited and that nobody will wait for. */
+void proc_release(struct proc *p)
+{
+	list_del(&p->all_link);
+	if (list_linked(&p->sibling))
+		list_del(&p->sibling);
+	free(p->cmdline);
+	free(p);
+}
+
+void proc_set_parent(struct proc *p, struct proc *parent)
+{
+	if (list_linked(&p->sibling))
+		list_del(&p->sibling);
+	p->parent = parent;
+	p->ppid = parent ? parent->pid : 0;
+	if (parent)
+		list_add_tail(&p->sibling, &parent->children);
+}
+
+void vfork_release(struct proc *p)
+{
+	if (!p->vfork_pending)
+		return;
+	p->vfork_pending = false;
+	waitq_wake_all(&p->vfork_wq);
+}
+
+/* A child's end as its parent sees it: a zombie to reap and SIGCHLD, or
+ * nothing at all when the parent does not want zombies. */
+static void notify_parent(struct proc *p)
+{
+	struct proc *parent = p->parent;
+	if (!parent || parent->exiting) {
+		proc_release(p);
+		return;
+	}
+	if (p->exit_signal == SIGCHLD && sig_child_autoreap(parent)) {
+		/* Waiters find no child any more: ECHILD. */
+		proc_release(p);
+		waitq_wake_all(&parent->child_wq);
+		return;
+	}
+	p->zombie = true;
+	if (p->exit_signal) {
+		struct siginfo_lx si;
+		int st = p->exit_status;
+		memset(&si, 0, sizeof si);
+		si.si_signo = p->exit_signal;
+		if ((st & 0x7f) == 0) {
+			si.si_code = LX_CLD_EXITED;
+			si.u.chld.status = (st >> 8) & 0xff;
+		} else {
+			si.si_code = (st & 0x80) ? LX_CLD_DUMPED : LX_CLD_KILLED;
+			si.u.chld.status = st & 0x7f;
+		}
+		si.u.chld.pid = p->pid;
+		si.u.chld.uid = p->uid;
+		sig_send_proc(parent, p->exit_signal, &si);
+	}
+	waitq_wake_all(&parent->child_wq);
 }
 
 void proc_exit(struct proc *p, int wait_status)
@@ -264,11 +349,10 @@ void proc_exit(struct proc *p, int wait_status)
 
 	while (!list_empty(&p->threads))
 		thread_release(list_entry(p->threads.next, struct thread, proc_link), true);
-	if (p->mm) {
-		futex_forget_mm(p->mm);
-		mm_destroy(p->mm);
-		p->mm = NULL;
-	}
+	ktimer_cancel(&p->itimer);
+	mm_put(p->mm); /* the address space goes with its last user */
+	p->mm = NULL;
+	p->as = NULL;
 	if (p->fds)
 		fdtable_put(p->fds);
 	if (p->fs)
@@ -277,16 +361,43 @@ void proc_exit(struct proc *p, int wait_status)
 	p->fds = NULL;
 	p->fs = NULL;
 	p->sighand = NULL;
-	if (p->as)
-		plat_as_destroy(p->as);
-	p->as = NULL;
 	if (p->exe)
 		inode_put(p->exe);
 	p->exe = NULL;
-	list_del(&p->all_link);
+	vfork_release(p);
+
+	/* Orphans go to the first process, as to a namespace's init. */
+	struct proc *init = proc_by_pid(sched_first_pid());
+	if (init == p || (init && init->exiting))
+		init = NULL;
+	while (!list_empty(&p->children)) {
+		struct proc *c = list_entry(p->children.next, struct proc, sibling);
+		proc_set_parent(c, init);
+		if (c->zombie) {
+			c->zombie = false;
+			notify_parent(c);
+		}
+	}
 	sched_proc_exited(p);
-	/* No parent can wait for it yet (wait4 comes with fork), so nothing
-	 * is kept as a zombie. */
-	free(p->cmdline);
-	free(p);
+	notify_parent(p);
+}
+
+void proc_end_all(void)
+{
+	struct proc *p;
+	for (;;) {
+		bool found = false;
+		list_for_each_entry(p, &all_procs, all_link)
+		{
+			if (!p->exiting) {
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			break;
+		proc_exit(p, SIGKILL);
+	}
+	while (!list_empty(&all_procs))
+		proc_release(list_entry(all_procs.next, struct proc, all_link));
 }

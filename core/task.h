@@ -27,6 +27,14 @@ void sig_send_proc(struct proc *p, int signo, const struct siginfo_lx *info);
 /* A synchronous fault signal for t (SIGSEGV, SIGILL, ...): delivered even
  * if blocked or ignored, as Linux's force_sig_fault does. */
 void sig_force_fault(struct thread *t, int signo, int code, uint64_t addr);
+/* execve: handlers back to SIG_DFL, ignored signals stay ignored. */
+void sig_exec_reset(struct proc *p);
+/* Whether p's children are reaped without wait (SIGCHLD ignored or
+ * SA_NOCLDWAIT), so that they never become zombies. */
+bool sig_child_autoreap(struct proc *p);
+/* Take the first pending signal of set (thread's, then process's) into
+ * info: its number, or 0 if none is pending (sigtimedwait). */
+int sig_dequeue_from(struct thread *t, uint64_t set, struct siginfo_lx *info);
 /* True if t has a pending signal it does not block. */
 bool sig_pending_unblocked(struct thread *t);
 /* Called by the event loop before t goes back to the client: deliver
@@ -57,6 +65,9 @@ bool sig_deliver_pending(struct thread *t);
 #define LX_SI_USER 0
 #define LX_SI_KERNEL 0x80
 #define LX_SI_TKILL (-6)
+#define LX_CLD_EXITED 1
+#define LX_CLD_KILLED 2
+#define LX_CLD_DUMPED 3
 #define LX_SIGMASK(sig) (1ULL << ((sig)-1))
 #define LX_SIG_UNBLOCKABLE (LX_SIGMASK(SIGKILL) | LX_SIGMASK(SIGSTOP))
 
@@ -90,5 +101,51 @@ int sig_altstack_set(struct thread *t, const struct sigaltstack_lx *ss, uint64_t
 int futex_wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bitset);
 /* Forget the (empty) futex queues of an mm that is going away. */
 void futex_forget_mm(struct mm *mm);
+
+/* ---- Processes (sys_proc.c) ------------------------------------------------ */
+/* clone's flags, Linux's values. */
+#define CSIGNAL 0xffULL
+#define CLONE_VM 0x100ULL
+#define CLONE_FS 0x200ULL
+#define CLONE_FILES 0x400ULL
+#define CLONE_SIGHAND 0x800ULL
+#define CLONE_PIDFD 0x1000ULL
+#define CLONE_PTRACE 0x2000ULL
+#define CLONE_VFORK 0x4000ULL
+#define CLONE_PARENT 0x8000ULL
+#define CLONE_THREAD 0x10000ULL
+#define CLONE_NEWNS 0x20000ULL
+#define CLONE_SYSVSEM 0x40000ULL
+#define CLONE_SETTLS 0x80000ULL
+#define CLONE_PARENT_SETTID 0x100000ULL
+#define CLONE_CHILD_CLEARTID 0x200000ULL
+#define CLONE_DETACHED 0x400000ULL
+#define CLONE_UNTRACED 0x800000ULL
+#define CLONE_CHILD_SETTID 0x1000000ULL
+#define CLONE_NEWUSER 0x10000000ULL
+#define CLONE_NEWPID 0x20000000ULL
+#define CLONE_IO 0x80000000ULL
+#define CLONE_NEWTIME 0x80ULL
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#define CLONE_LEGACY_FLAGS 0xffffffffULL
+
+/* A clone or clone3 request with its arguments decoded. */
+struct clone_req {
+	uint64_t flags;
+	uint64_t sp; /* 0: the parent's */
+	uint64_t tls;
+	uint64_t parent_tid, child_tid;
+	int exit_signal;
+};
+
+/* clone without CLONE_THREAD: a new process (fork, vfork, posix_spawn's
+ * CLONE_VM|CLONE_VFORK).  Returns the child's pid, or parks the caller
+ * until a vfork child execs or exits. */
+long proc_clone(struct thread *t, const struct clone_req *c);
+/* The vfork parent's re-dispatch (t->wake != WAKE_NONE in clone). */
+long proc_vfork_wait(struct thread *t);
+/* End every thread of t's process but t (execve). */
+void thread_kill_others(struct thread *t);
 
 #endif

@@ -323,8 +323,12 @@ void trace_exit(struct thread *t, struct trace_call *tc, long r)
 	put(tc, ")");
 	if (r == SYS_GONE)
 		put(tc, " = ?");
+	else if (r == SYS_NORETURN && tc->e && !strncmp(tc->e->name, "execve", 6))
+		put(tc, " = 0"); /* the new program starts */
 	else if (r == SYS_NORETURN)
 		put(tc, " = (registers restored)");
+	else if (r == -ERESTARTSYS)
+		put(tc, " = ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
 	else if (r < 0 && r >= -4095) {
 		const char *name = errno_name((int)-r);
 		put(tc, " = -1 %s (%s)", name ? name : "E?", strerror((int)-r));

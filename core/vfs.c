@@ -495,6 +495,18 @@ struct inode *vfs_anon_file(const void *data, size_t len, uint32_t mode)
 	return ino;
 }
 
+struct inode *vfs_anon_shared(uint64_t size)
+{
+	struct inode *ino = inode_new(SB_ANON, S_IFREG | 0600);
+	if (!ino)
+		return NULL;
+	if (inode_truncate(ino, size) < 0) {
+		inode_put(ino);
+		return NULL;
+	}
+	return ino;
+}
+
 static int mkdir_sb(struct inode *parent, const char *name, uint32_t mode, int sb,
                     struct inode **out)
 {

@@ -16,6 +16,9 @@ int vfs_add_symlink(const char *path, const char *target);
 /* A regular inode not linked anywhere, holding a copy of data (for the
  * program given on the command line).  Returns a referenced inode. */
 struct inode *vfs_anon_file(const void *data, size_t len, uint32_t mode);
+/* The memory behind a MAP_SHARED|MAP_ANONYMOUS mapping: an unnamed file of
+ * size bytes (zeros), shared by fork. */
+struct inode *vfs_anon_shared(uint64_t size);
 
 /* ---- Inodes as mm sees them ------------------------------------------------ */
 void inode_ref(struct inode *ino);
@@ -34,6 +37,20 @@ struct fdtable *fdtable_create(void);               /* empty */
 struct fdtable *fdtable_clone(struct fdtable *src); /* fork: share files */
 void fdtable_put(struct fdtable *fdt);              /* closes everything at last ref */
 void fdtable_get(struct fdtable *fdt);              /* CLONE_FILES */
+/* execve: a table of p's own if it shares one (-ENOMEM), then the
+ * close-on-exec descriptors closed. */
+int fdtable_unshare(struct proc *p);
+void fdtable_close_on_exec(struct proc *p);
+/* Path limits and *at() flags execve needs too (the same on every arch). */
+#define LX_PATH_MAX 4096
+#define LX_AT_FDCWD (-100)
+#define LX_AT_SYMLINK_NOFOLLOW 0x100
+#define LX_AT_EMPTY_PATH 0x1000
+/* execve's lookup: the referenced regular file at path (AT_* flags) that
+ * the caller may execute, and in abs the name /proc/<pid>/exe shows.
+ * -ENOENT, -EACCES (not a regular file, no x bit), -ELOOP... */
+int vfs_open_exec(struct thread *t, int dirfd, const char *path, int atflags, struct inode **out,
+                  char *abs, size_t abs_size);
 /* Install the console as fds 0, 1, 2. */
 int fdtable_install_console(struct fdtable *fdt);
 struct fs_context *fs_context_create(void); /* cwd /, umask 022 */
@@ -47,5 +64,7 @@ int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags, struct inode 
 
 /* The event loop calls this on EV_CONSOLE. */
 void console_input_ready(void);
+/* The process group a terminal signal (^C on the console) goes to. */
+int console_foreground_pgrp(void);
 
 #endif

@@ -6,11 +6,17 @@
 
 # The Debian packages the build and the tests use.
 PERSONA_DEPS="build-essential musl-tools busybox-static clang-format cpio strace"
+# util-linux's script(1): the interactive shell test's terminal.
+PERSONA_DEPS="$PERSONA_DEPS bsdutils"
 # The riscv64 cross build of the core and its unit tests under user-mode QEMU.
 PERSONA_DEPS="$PERSONA_DEPS gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static"
 # The seL4 backend: QEMU to boot it, GRUB and xorriso for `persona image`.
 # (The seL4 kernel itself is built by hand outside the repo: DEVELOPERS.md.)
 PERSONA_DEPS="$PERSONA_DEPS qemu-system-x86 grub-pc-bin grub-common xorriso mtools"
+
+# Optional, for scripts/bench.sh only: the Linux kernel it boots in QEMU
+# next to seL4 (with busybox-static and cpio from above for its initramfs).
+PERSONA_BENCH_DEPS="linux-image-amd64"
 
 persona_as_root() {
 	if [ "$(id -u)" = 0 ]; then
@@ -45,6 +51,19 @@ persona_install_deps() {
 		return 0
 	fi
 	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	persona_as_root apt-get update -q </dev/null || return 1
+	persona_as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || return 1
+}
+
+# The optional benchmark dependencies (scripts/bench.sh), when missing.
+persona_install_bench_deps() {
+	local missing=() pkg
+	for pkg in $PERSONA_BENCH_DEPS; do
+		persona_pkg_missing "$pkg" && missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "deps: installing ${missing[*]} (for scripts/bench.sh)"
 	export DEBIAN_FRONTEND=noninteractive
 	persona_as_root apt-get update -q </dev/null || return 1
 	persona_as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || return 1

@@ -7,7 +7,9 @@
 #
 # Suites: unit tests (normal and ASan), the backend test when the Makefile
 # has it, the guest programs under build/persona and build/asan/persona,
-# Debian's busybox under both, docs/syscalls.md against the generated
+# Debian's busybox and an interactive busybox shell on a terminal under
+# both, the benchmark programs' smoke run, the seL4 suite,
+# docs/syscalls.md against the generated
 # table, and clang-format over the project's C files.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -102,11 +104,22 @@ for p in build/persona build/asan/persona; do
 	if [ -x "$p" ]; then
 		SUITE_LABEL="guests under $p" suite "guests ($p)" tests/run-guests.sh "$p"
 		SUITE_LABEL="busybox under $p" suite "busybox ($p)" tests/real/busybox.sh "$p"
+		SUITE_LABEL="interactive shell under $p" suite "interactive ($p)" \
+			tests/real/interactive.sh "$p"
 	else
 		skip "guests ($p)" "$p not built"
 		skip "busybox ($p)" "$p not built"
+		skip "interactive ($p)" "$p not built"
 	fi
 done
+
+# The benchmark programs (bench/): built and run once with tiny counts,
+# natively and under the Linux backend, so they cannot rot.
+if [ -x build/persona ]; then
+	suite "bench (smoke)" tests/bench-smoke.sh build/persona
+else
+	skip "bench (smoke)" "build/persona not built"
+fi
 
 # The seL4 backend in QEMU, when a kernel build is there (PERSONA_SEL4,
 # default $HOME/sel4-build); it says "skipped: no seL4 kernel build at ..."

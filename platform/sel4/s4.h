@@ -96,4 +96,9 @@ bool s4_timer_irq(void);
 /* ---- process.c -------------------------------------------------------------- */
 int s4_process_init(const char **why);
 
+/* ---- floor.c ----------------------------------------------------------------- */
+/* The bare kernel round trips of each path, printed as `bench` lines on
+ * COM2 (PERSONA_BENCH_FLOOR in the payload's environment asks for it). */
+void s4_floor_run(void);
+
 #endif

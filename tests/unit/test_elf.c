@@ -67,9 +67,7 @@ static int load(struct elfenv *e, const void *img, size_t len, const char **why,
 
 static void unload(struct elfenv *e)
 {
-	mm_destroy(e->p.mm);
-	CHECK_EQ(fake_mapped_pages(e->p.as), 0);
-	plat_as_destroy(e->p.as);
+	mm_put(e->p.mm); /* the address space goes with it */
 	inode_put(e->exe);
 	CHECK_EQ(plat_frames_in_use(), e->frames0);
 }
@@ -288,8 +286,7 @@ TEST(elf_load_out_of_memory)
 		int r = elf_load(&e.p, e.exe, "/p", NULL, NULL, &regs, &why);
 		fake_fail_frame_alloc_after(-1);
 		CHECK(r == 0 || (r == -ENOMEM && why));
-		mm_destroy(e.p.mm);
-		plat_as_destroy(e.p.as);
+		mm_put(e.p.mm);
 		inode_put(e.exe);
 		CHECK_EQ(plat_frames_in_use(), before);
 	}

@@ -38,9 +38,7 @@ static void env_init(struct env *e)
 /* Tear down and check that every frame went back. */
 static void env_fini(struct env *e)
 {
-	mm_destroy(e->p.mm);
-	CHECK_EQ(fake_mapped_pages(e->p.as), 0);
-	plat_as_destroy(e->p.as);
+	mm_put(e->p.mm); /* the address space goes with it */
 	CHECK_EQ(plat_frames_in_use(), e->frames0);
 }
 
@@ -499,7 +497,8 @@ TEST(mm_file_mappings)
 	CHECK_EQ(mm_copy_from(mm, b, s + 1, 2), 0);
 	CHECK(b[0] == 'Q' && b[1] == 'Q');
 
-	mm_destroy(mm);
+	mm_put(mm);
+	CHECK_EQ(plat_as_create(&e.p.as), 0);
 	e.p.mm = mm_create(e.p.as);
 	CHECK_EQ(plat_frames_in_use(), with_file);
 	inode_put(ino);

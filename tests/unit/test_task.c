@@ -417,8 +417,9 @@ TEST(test_clone_flags_checked)
 	struct proc *p = tt_proc(&t0);
 	CHECK_EQ(tt_call(t0, sys_clone, 0x10000, 0, 0, 0, 0, 0), -EINVAL); /* THREAD alone */
 	CHECK_EQ(tt_call(t0, sys_clone, 0x10800, 0, 0, 0, 0, 0), -EINVAL); /* no VM */
-	CHECK_EQ(tt_call(t0, sys_clone, 17, 0, 0, 0, 0, 0), -ENOSYS);      /* fork */
-	CHECK_EQ(tt_call(t0, sys_clone, 0x4111, 0, 0, 0, 0, 0), -ENOSYS);  /* vfork-like */
+	CHECK_EQ(tt_call(t0, sys_clone, 0x20000 | 0x200 | 17, 0, 0, 0, 0, 0),
+	         -EINVAL);                                                        /* NEWNS|FS */
+	CHECK_EQ(tt_call(t0, sys_clone, 0x20000000 | 17, 0, 0, 0, 0, 0), -EPERM); /* NEWPID */
 #if defined(__x86_64__) /* riscv64 takes any tp */
 	CHECK_EQ(tt_call(t0, sys_clone, GLIBC_CLONE_FLAGS, 0, 0, 0, 1ULL << 47, 0), -EPERM);
 #endif

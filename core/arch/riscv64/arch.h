@@ -64,6 +64,14 @@ static inline void arch_sys_set_ret(struct arch_regs *r, int64_t v)
 {
 	r->a0 = (uint64_t)v;
 }
+/* Make the thread run the same system call again when it resumes: a0 held
+ * the result, so the first argument comes back too. */
+static inline void arch_sys_rewind(struct arch_regs *r, uint64_t nr, uint64_t arg0)
+{
+	r->a7 = nr;
+	r->a0 = arg0;
+	r->pc -= ARCH_SYSCALL_INSN_LEN;
+}
 static inline uint64_t arch_ip(const struct arch_regs *r)
 {
 	return r->pc;

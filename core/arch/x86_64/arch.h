@@ -56,6 +56,13 @@ static inline void arch_sys_set_ret(struct arch_regs *r, int64_t v)
 {
 	r->rax = (uint64_t)v;
 }
+/* Make the thread run the same system call again when it resumes (a
+ * restart after a signal handler with SA_RESTART). */
+static inline void arch_sys_rewind(struct arch_regs *r, uint64_t nr, uint64_t arg0)
+{
+	r->rax = nr;
+	r->rip -= ARCH_SYSCALL_INSN_LEN;
+}
 static inline uint64_t arch_ip(const struct arch_regs *r)
 {
 	return r->rip;

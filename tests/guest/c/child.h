@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -50,6 +51,24 @@ static inline void require_fork(void)
 		exit(1);
 	}
 	reap(pid);
+}
+
+static inline void on_watchdog(int sig)
+{
+	static const char msg[] = "FAIL timed out waiting for a child or a signal\n";
+	if (write(1, msg, sizeof msg - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* Some checks wait for a signal or a state change that a wrong
+ * implementation never delivers: give up after SECONDS with a line saying
+ * so, rather than at the runner's timeout.  (SIGALRM: only for tests that
+ * use no alarm of their own.) */
+static inline void start_watchdog(unsigned seconds)
+{
+	signal(SIGALRM, on_watchdog);
+	alarm(seconds);
 }
 
 /* True when STATUS says the child called exit(CODE). */

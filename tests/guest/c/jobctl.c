@@ -41,6 +41,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	require_fork();
+	start_watchdog(20);
 	sigemptyset(&empty);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);

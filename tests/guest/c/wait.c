@@ -413,6 +413,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	require_fork();
+	start_watchdog(30);
 	test_wait4();
 	test_signaled();
 	test_thread_exits();

@@ -235,15 +235,19 @@ static void test_sigwait(void)
 	if (pid == 0) {
 		usleep(30000);
 		kill(parent, SIGUSR2);
+		/* exit while the parent waits again: the exit's SIGCHLD must
+		 * wake a waiting sigtimedwait */
+		usleep(50000);
 		_exit(6);
 	}
 	memset(&si, 0, sizeof si);
 	CHECK(sigwaitinfo(&set, &si) == SIGUSR2 && si.si_pid == pid && si.si_code == SI_USER,
 	      "sigwaitinfo: a signal from a child, si_pid the child's");
 	memset(&si, 0, sizeof si);
-	CHECK(sigwaitinfo(&set, &si) == SIGCHLD && si.si_pid == pid && si.si_code == CLD_EXITED &&
-	          si.si_status == 6,
-	      "sigwaitinfo: then SIGCHLD, CLD_EXITED, si_status 6");
+	struct timespec ten = {10, 0}; /* a limit, so that a lost SIGCHLD fails, not hangs */
+	CHECK(sigtimedwait(&set, &si, &ten) == SIGCHLD && si.si_pid == pid &&
+	          si.si_code == CLD_EXITED && si.si_status == 6,
+	      "sigtimedwait: then the SIGCHLD of its exit, CLD_EXITED, si_status 6");
 	CHECK(exited_with(reap(pid), 6), "and the child is reaped");
 
 	/* real-time signals queue, in order, with their values */

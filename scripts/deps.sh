@@ -5,7 +5,7 @@
 # exists.  Nothing here asks a question: apt runs non-interactively.
 
 # The Debian packages the build and the tests use.
-PERSONA_DEPS="build-essential musl-tools busybox-static clang-format cpio strace"
+PERSONA_DEPS="build-essential musl-tools busybox-static bash-static clang-format cpio strace"
 # util-linux's script(1): the interactive shell test's terminal.
 PERSONA_DEPS="$PERSONA_DEPS bsdutils"
 # The riscv64 cross build of the core and its unit tests under user-mode QEMU.

@@ -7,9 +7,10 @@
 #
 # Suites: unit tests (normal and ASan), the backend test when the Makefile
 # has it, the guest programs under build/persona and build/asan/persona,
-# Debian's busybox and an interactive busybox shell on a terminal under
-# both, limits and leaks (tests/robust.sh), the system-call fuzzer
-# (scripts/fuzz.sh), the benchmark programs' smoke run, the seL4 suite,
+# Debian's busybox, shell scripts run by busybox sh and bash, and an
+# interactive busybox shell on a terminal under both, limits and leaks
+# (tests/robust.sh), the system-call fuzzer (scripts/fuzz.sh), the
+# benchmark programs' smoke run, the seL4 suite,
 # docs/syscalls.md against the generated
 # table, and clang-format over the project's C files.
 set -u
@@ -107,10 +108,12 @@ for p in build/persona build/asan/persona; do
 		SUITE_LABEL="busybox under $p" suite "busybox ($p)" tests/real/busybox.sh "$p"
 		SUITE_LABEL="interactive shell under $p" suite "interactive ($p)" \
 			tests/real/interactive.sh "$p"
+		SUITE_LABEL="shell scripts under $p" suite "shell ($p)" tests/real/shell.sh "$p"
 	else
 		skip "guests ($p)" "$p not built"
 		skip "busybox ($p)" "$p not built"
 		skip "interactive ($p)" "$p not built"
+		skip "shell ($p)" "$p not built"
 	fi
 done
 
@@ -137,6 +140,9 @@ if [ -x build/persona ]; then
 	if [ -f "${PERSONA_SEL4:-$HOME/sel4-build}/kernel32.elf" ]; then
 		PERSONA_RUN_ARGS="--backend sel4" PERSONA_TEST_PREFIX=sel4/ \
 			SUITE_LABEL="busybox on seL4" suite "busybox (seL4)" tests/real/busybox.sh build/persona
+		# and the shell scripts (busybox sh and bash) there
+		PERSONA_RUN_ARGS="--backend sel4" PERSONA_TEST_PREFIX=sel4/ \
+			SUITE_LABEL="shell scripts on seL4" suite "shell (seL4)" tests/real/shell.sh build/persona
 	fi
 else
 	skip "seL4 (QEMU)" "build/persona not built"

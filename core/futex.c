@@ -4,9 +4,6 @@
  * CMP_REQUEUE, WAKE_OP).  Waiting uses the park contract of kernel.h.
  *
  * Differences from Linux, on purpose for now:
- *  - shared (non-private) futexes are keyed by address space too, which is
- *    right while a futex is never shared between processes (no fork, no
- *    MAP_SHARED between processes yet);
  *  - the client's other threads keep running while the server handles a
  *    call, and the core reaches client memory by copying, so FUTEX_WAKE_OP's
  *    read-modify-write (and the robust-list update in task.c) is not atomic
@@ -16,6 +13,7 @@
  */
 #include <stdlib.h>
 
+#include "mm.h"
 #include "syscall.h"
 #include "task.h"
 
@@ -40,11 +38,26 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
+/* A futex's identity, as Linux's futex key: (mm, address) for a private
+ * futex or private memory, (file, offset) for a shared futex in a shared
+ * mapping, where every process mapping the file must meet it. */
+struct fkey {
+	const void *obj;
+	uint64_t off;
+};
+
+static struct fkey key_of(struct mm *mm, uint64_t addr, bool private)
+{
+	struct fkey k = {mm, addr};
+	if (!private)
+		(void)mm_shared_key(mm, addr, &k.obj, &k.off);
+	return k;
+}
+
 /* One futex word somebody waits on. */
 struct futex_q {
 	struct list_head link; /* in its bucket */
-	struct mm *mm;
-	uint64_t addr;
+	struct fkey key;
 	struct waitq wq;
 };
 
@@ -52,30 +65,30 @@ struct futex_q {
 static struct list_head buckets[NBUCKETS];
 static bool buckets_ready;
 
-static struct list_head *bucket_of(struct mm *mm, uint64_t addr)
+static struct list_head *bucket_of(struct fkey k)
 {
 	if (!buckets_ready) {
 		for (int i = 0; i < NBUCKETS; i++)
 			list_init(&buckets[i]);
 		buckets_ready = true;
 	}
-	uint64_t h = (addr >> 2) ^ ((uintptr_t)mm >> 4);
+	uint64_t h = (k.off >> 2) ^ ((uintptr_t)k.obj >> 4);
 	h ^= h >> 17;
 	h *= 0x9e3779b97f4a7c15ULL;
 	return &buckets[(h >> 56) % NBUCKETS];
 }
 
-/* The queue for (mm, addr); created if create.  Queues nobody waits on any
+/* The queue for a key; created if create.  Queues nobody waits on any
  * more are freed as the bucket is scanned (waiters leave their queues
  * inside sched.c, which does not tell us). */
-static struct futex_q *queue_of(struct mm *mm, uint64_t addr, bool create)
+static struct futex_q *queue_of(struct fkey k, bool create)
 {
-	struct list_head *b = bucket_of(mm, addr);
+	struct list_head *b = bucket_of(k);
 	struct futex_q *q, *n, *found = NULL;
 
 	list_for_each_entry_safe(q, n, b, link)
 	{
-		if (q->mm == mm && q->addr == addr)
+		if (q->key.obj == k.obj && q->key.off == k.off)
 			found = q;
 		else if (list_empty(&q->wq.waiters)) {
 			list_del(&q->link);
@@ -87,8 +100,7 @@ static struct futex_q *queue_of(struct mm *mm, uint64_t addr, bool create)
 	q = malloc(sizeof *q);
 	if (!q)
 		return NULL;
-	q->mm = mm;
-	q->addr = addr;
+	q->key = k;
 	waitq_init(&q->wq);
 	list_add(&q->link, b);
 	return q;
@@ -110,7 +122,7 @@ void futex_forget_mm(struct mm *mm)
 		struct futex_q *q, *n;
 		list_for_each_entry_safe(q, n, &buckets[i], link)
 		{
-			if (q->mm == mm && list_empty(&q->wq.waiters)) {
+			if (q->key.obj == mm && list_empty(&q->wq.waiters)) {
 				list_del(&q->link);
 				free(q);
 			}
@@ -140,10 +152,17 @@ static int wake_queue(struct futex_q *q, int n, uint32_t bitset)
 	return woken;
 }
 
-int futex_wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bitset)
+static int wake_key(struct fkey k, int n, uint32_t bitset)
 {
 	/* Linux wakes one waiter even when asked for 0 or fewer. */
-	return wake_queue(queue_of(mm, uaddr, false), n <= 0 ? 1 : n, bitset);
+	return wake_queue(queue_of(k, false), n <= 0 ? 1 : n, bitset);
+}
+
+/* Thread exit's wakes (clear_child_tid, robust lists) are shared ones,
+ * as on Linux. */
+int futex_wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bitset)
+{
+	return wake_key(key_of(mm, uaddr, false), n, bitset);
 }
 
 /* waitq_requeue moves every waiter this accepts (up to its count): the
@@ -151,7 +170,9 @@ int futex_wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bitset)
  * the futex it was moved to. */
 static bool requeue_match(struct thread *t, void *arg)
 {
-	t->sys.futex.key_addr = *(uint64_t *)arg;
+	const struct fkey *k = arg;
+	t->sys.futex.key_obj = k->obj;
+	t->sys.futex.key_addr = k->off;
 	return true;
 }
 
@@ -159,7 +180,8 @@ static bool requeue_match(struct thread *t, void *arg)
 /* Register t on its futex's queue and park it until t->sys.futex.deadline. */
 static long futex_park(struct thread *t)
 {
-	struct futex_q *q = queue_of(t->sys.futex.key_mm, t->sys.futex.key_addr, true);
+	struct fkey k = {t->sys.futex.key_obj, t->sys.futex.key_addr};
+	struct futex_q *q = queue_of(k, true);
 	if (!q)
 		return -ENOMEM;
 	int r = thread_wait_on(t, &q->wq);
@@ -225,7 +247,7 @@ static long wait_deadline(struct thread *t, int cmd, bool realtime, uint64_t uts
 	return 0;
 }
 
-static long futex_wait(struct thread *t, struct mm *mm, uint64_t uaddr, uint32_t val,
+static long futex_wait(struct thread *t, struct mm *mm, bool private, uint64_t uaddr, uint32_t val,
                        uint32_t bitset, uint64_t deadline)
 {
 	uint32_t cur;
@@ -236,8 +258,9 @@ static long futex_wait(struct thread *t, struct mm *mm, uint64_t uaddr, uint32_t
 		return -EAGAIN;
 	t->sys.futex.deadline = deadline;
 	t->sys.futex.bitset = bitset;
-	t->sys.futex.key_addr = uaddr;
-	t->sys.futex.key_mm = mm;
+	struct fkey k = key_of(mm, uaddr, private);
+	t->sys.futex.key_addr = k.off;
+	t->sys.futex.key_obj = k.obj;
 	t->sys.futex.woken = false;
 	return futex_park(t);
 }
@@ -259,8 +282,8 @@ static int32_t sign_extend12(uint32_t v)
 	return (int32_t)(v << 20) >> 20;
 }
 
-static long futex_wake_op(struct thread *t, struct mm *mm, uint64_t uaddr, uint64_t uaddr2,
-                          int nr_wake, int nr_wake2, uint32_t encoded)
+static long futex_wake_op(struct thread *t, struct mm *mm, bool private, uint64_t uaddr,
+                          uint64_t uaddr2, int nr_wake, int nr_wake2, uint32_t encoded)
 {
 	unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
 	int32_t oparg = sign_extend12(encoded >> 12), cmparg = sign_extend12(encoded);
@@ -316,14 +339,14 @@ static long futex_wake_op(struct thread *t, struct mm *mm, uint64_t uaddr, uint6
 		cond = (int32_t)oldval >= cmparg;
 		break;
 	}
-	int woken = futex_wake(mm, uaddr, nr_wake, FUTEX_BITSET_MATCH_ANY);
+	int woken = wake_key(key_of(mm, uaddr, private), nr_wake, FUTEX_BITSET_MATCH_ANY);
 	if (cond)
-		woken += futex_wake(mm, uaddr2, nr_wake2, FUTEX_BITSET_MATCH_ANY);
+		woken += wake_key(key_of(mm, uaddr2, private), nr_wake2, FUTEX_BITSET_MATCH_ANY);
 	return woken;
 }
 
-static long futex_requeue(struct thread *t, struct mm *mm, uint64_t uaddr, uint64_t uaddr2,
-                          int nr_wake, int nr_requeue, bool cmp, uint32_t cmpval)
+static long futex_requeue(struct thread *t, struct mm *mm, bool private, uint64_t uaddr,
+                          uint64_t uaddr2, int nr_wake, int nr_requeue, bool cmp, uint32_t cmpval)
 {
 	struct futex_q *q, *q2;
 	int woken, moved = 0;
@@ -339,18 +362,20 @@ static long futex_requeue(struct thread *t, struct mm *mm, uint64_t uaddr, uint6
 		if (cur != cmpval)
 			return -EAGAIN;
 	}
-	q = queue_of(mm, uaddr, false);
+	struct fkey k1 = key_of(mm, uaddr, private), k2 = key_of(mm, uaddr2, private);
+	q = queue_of(k1, false);
 	if (!q)
 		return 0;
 	uint32_t any = FUTEX_BITSET_MATCH_ANY;
 	woken = waitq_wake(&q->wq, nr_wake, wake_match, &any);
-	if (nr_requeue > 0 && !list_empty(&q->wq.waiters) && uaddr2 != uaddr) {
-		q2 = queue_of(mm, uaddr2, true);
+	bool same = k1.obj == k2.obj && k1.off == k2.off;
+	if (nr_requeue > 0 && !list_empty(&q->wq.waiters) && !same) {
+		q2 = queue_of(k2, true);
 		if (!q2)
 			return -ENOMEM;
-		moved = waitq_requeue(&q->wq, &q2->wq, nr_requeue, requeue_match, &uaddr2);
+		moved = waitq_requeue(&q->wq, &q2->wq, nr_requeue, requeue_match, &k2);
 		queue_put(q2);
-	} else if (nr_requeue > 0 && uaddr2 == uaddr) {
+	} else if (nr_requeue > 0 && same) {
 		/* Requeueing onto the same word moves nobody, but Linux counts
 		 * them. */
 		struct list_head *pos;
@@ -431,20 +456,21 @@ long sys_futex(struct thread *t, const struct sysargs *a)
 		r = wait_deadline(t, cmd, realtime, utime, &deadline);
 		if (r < 0)
 			return r;
-		return futex_wait(t, mm, uaddr, val, val3, deadline);
+		return futex_wait(t, mm, private, uaddr, val, val3, deadline);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (cmd == FUTEX_WAKE)
 			val3 = FUTEX_BITSET_MATCH_ANY;
 		if (!val3)
 			return -EINVAL;
-		return futex_wake(mm, uaddr, (int)val, val3);
+		return wake_key(key_of(mm, uaddr, private), (int)val, val3);
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
 		/* val2 travels in the timeout register. */
-		return futex_requeue(t, mm, uaddr, uaddr2, (int)val, (int)(uint32_t)utime,
+		return futex_requeue(t, mm, private, uaddr, uaddr2, (int)val, (int)(uint32_t)utime,
 		                     cmd == FUTEX_CMP_REQUEUE, val3);
 	default: /* FUTEX_WAKE_OP */
-		return futex_wake_op(t, mm, uaddr, uaddr2, (int)val, (int)(uint32_t)utime, val3);
+		return futex_wake_op(t, mm, private, uaddr, uaddr2, (int)val, (int)(uint32_t)utime,
+		                     val3);
 	}
 }

@@ -162,7 +162,7 @@ struct thread {
 			uint64_t deadline;
 			uint32_t bitset;
 			uint64_t key_addr;
-			struct mm *key_mm;
+			const void *key_obj; /* futex.c's key: an mm or a file */
 			bool woken;
 		} futex;
 		struct {

@@ -110,6 +110,16 @@ struct mm *mm_fork(struct mm *src, struct plat_as *as)
 	return mm;
 }
 
+bool mm_shared_key(struct mm *mm, uint64_t addr, const void **obj, uint64_t *off)
+{
+	struct vma *v = mm_find_vma(mm, addr);
+	if (!v || !v->shared || !v->ino)
+		return false;
+	*obj = v->ino;
+	*off = v->off + (addr - v->start);
+	return true;
+}
+
 void mm_set_exe(struct mm *mm, struct inode *exe)
 {
 	if (exe)

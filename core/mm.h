@@ -61,6 +61,10 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
 void mm_set_brk_base(struct mm *mm, uint64_t base);
 /* Where the stack ends up: the loader asks for a stack VMA of this size. */
 long mm_map_stack(struct mm *mm, uint64_t size, uint64_t *top);
+/* A shared futex's key: for addr in a shared file mapping, the file and
+ * the offset in it (so that processes mapping it meet on the same
+ * futex); false for private memory (the key is then the mm and addr). */
+bool mm_shared_key(struct mm *mm, uint64_t addr, const void **obj, uint64_t *off);
 /* Render /proc/<pid>/maps into a malloc'd buffer (*len bytes). */
 int mm_format_maps(struct mm *mm, const char *exe_path, char **buf, size_t *len);
 /* Resident pages and total mapped bytes, for /proc/<pid>/status. */

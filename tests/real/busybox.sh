@@ -4,9 +4,9 @@
 #
 #   tests/real/busybox.sh PERSONA [FILTER]
 #
-# Only applets that need no new process are used (Persona has no fork or
-# execve yet), so pipelines are built on the host side: each stage is its
-# own busybox run.  Each case is a shell snippet in which $BB stands for the
+# Each case is one applet (shell scripts with pipelines and jobs are
+# tests/real/shell.sh's), so pipelines here are built on the host side:
+# each stage is its own busybox run.  Each case is a shell snippet in which $BB stands for the
 # busybox command: "/bin/busybox" natively, "PERSONA run --root ROOT
 # /bin/busybox" under Persona.  Input files live in ROOT/data (ROOT also
 # holds bin/busybox); both runs start in ROOT and name them data/...

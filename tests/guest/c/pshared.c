@@ -9,10 +9,10 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -38,8 +38,8 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(30); /* a wait nobody can end fails instead of hanging */
-	struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	                        -1, 0);
+	struct shared *s =
+	    mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(s != MAP_FAILED, "shared anonymous mapping");
 	if (s == MAP_FAILED)
 		return 1;

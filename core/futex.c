@@ -78,6 +78,25 @@ static struct list_head *bucket_of(struct fkey k)
 	return &buckets[(h >> 56) % NBUCKETS];
 }
 
+/* Queues come and go with every wait and wake on a busy futex: a few are
+ * kept for reuse rather than given back to malloc each time. */
+#define Q_CACHE 16
+static struct futex_q *q_cache[Q_CACHE];
+static int q_cached;
+
+static struct futex_q *q_alloc(void)
+{
+	return q_cached ? q_cache[--q_cached] : malloc(sizeof(struct futex_q));
+}
+
+static void q_free(struct futex_q *q)
+{
+	if (q_cached < Q_CACHE)
+		q_cache[q_cached++] = q;
+	else
+		free(q);
+}
+
 /* The queue for a key; created if create.  Queues nobody waits on any
  * more are freed as the bucket is scanned (waiters leave their queues
  * inside sched.c, which does not tell us). */
@@ -92,12 +111,12 @@ static struct futex_q *queue_of(struct fkey k, bool create)
 			found = q;
 		else if (list_empty(&q->wq.waiters)) {
 			list_del(&q->link);
-			free(q);
+			q_free(q);
 		}
 	}
 	if (found || !create)
 		return found;
-	q = malloc(sizeof *q);
+	q = q_alloc();
 	if (!q)
 		return NULL;
 	q->key = k;
@@ -110,7 +129,7 @@ static void queue_put(struct futex_q *q)
 {
 	if (q && list_empty(&q->wq.waiters)) {
 		list_del(&q->link);
-		free(q);
+		q_free(q);
 	}
 }
 
@@ -124,7 +143,7 @@ void futex_forget_mm(struct mm *mm)
 		{
 			if (q->key.obj == mm && list_empty(&q->wq.waiters)) {
 				list_del(&q->link);
-				free(q);
+				q_free(q);
 			}
 		}
 	}

@@ -66,6 +66,14 @@ struct waitq {
 	struct list_head waiters;
 };
 
+/* One registration of a parked thread on one wait queue (sched.c). */
+struct waiter {
+	struct list_head q_link; /* in waitq->waiters */
+	struct list_head t_link; /* in thread->waiters */
+	struct thread *t;
+	struct waitq *q;
+};
+
 enum wake_reason { WAKE_NONE, WAKE_EVENT, WAKE_TIMEOUT, WAKE_SIGNAL };
 
 void waitq_init(struct waitq *q);
@@ -153,8 +161,10 @@ struct thread {
 	 * WAKE_SIGNAL too (nanosleep writes back the time left); otherwise a
 	 * signal makes the call return -EINTR without re-entering it. */
 	bool sees_signal_wake;
-	uint64_t park_deadline;      /* 0: none */
-	struct list_head waiters;    /* struct waiter entries while parked */
+	uint64_t park_deadline;   /* 0: none */
+	struct list_head waiters; /* struct waiter entries while parked */
+	struct waiter wait1;      /* the first of them: most parks wait on one queue */
+	bool wait1_used;
 	struct list_head timer_link; /* in the timer list while it has one */
 	union {
 		uint64_t deadline; /* sleeps: absolute monotonic ns */

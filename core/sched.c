@@ -15,14 +15,6 @@
 #include "trace.h"
 #include "vfs.h"
 
-/* One registration of a parked thread on one wait queue. */
-struct waiter {
-	struct list_head q_link; /* in waitq->waiters */
-	struct list_head t_link; /* in thread->waiters */
-	struct thread *t;
-	struct waitq *q;
-};
-
 static struct list_head ready_list = LIST_INIT(ready_list);
 /* Threads let go by SIGCONT, to be resumed by the loop. */
 static struct list_head cont_list = LIST_INIT(cont_list);
@@ -42,9 +34,13 @@ void waitq_init(struct waitq *q)
 
 int thread_wait_on(struct thread *t, struct waitq *q)
 {
-	struct waiter *w = malloc(sizeof *w);
+	/* The thread's own slot first: no allocation for a one-queue park
+	 * (futexes, pipes), the common case on every hot path. */
+	struct waiter *w = t->wait1_used ? malloc(sizeof *w) : &t->wait1;
 	if (!w)
 		return -ENOMEM;
+	if (w == &t->wait1)
+		t->wait1_used = true;
 	w->t = t;
 	w->q = q;
 	list_add_tail(&w->q_link, &q->waiters);
@@ -59,7 +55,10 @@ static void drop_waiters(struct thread *t)
 	{
 		list_del(&w->q_link);
 		list_del(&w->t_link);
-		free(w);
+		if (w == &t->wait1)
+			t->wait1_used = false;
+		else
+			free(w);
 	}
 }
 

@@ -53,6 +53,9 @@ feed() {
 	done <"$1"
 }
 
+# script runs the command through $SHELL -c; `exec` keeps that shell from
+# staying in the terminal's foreground group, where a ^C meant for the
+# program would kill it (dash does not exec the last command by itself).
 # run_case NAME INPUT EXPECT: EXPECT holds extended regexps, one a line.
 run_case() {
 	local name=$1 input=$2 expect=$3 side cmd
@@ -60,9 +63,9 @@ run_case() {
 	mkdir -p "$dir"
 	for side in native persona; do
 		if [ $side = native ]; then
-			cmd="cd $root && env -i PATH=$root/bin HOME=/ TERM=dumb $root/bin/sh -i"
+			cmd="cd $root && exec env -i PATH=$root/bin HOME=/ TERM=dumb $root/bin/sh -i"
 		else
-			cmd="env -i PATH=/bin HOME=/ TERM=dumb $PERSONA run --root $root /bin/sh -i"
+			cmd="exec env -i PATH=/bin HOME=/ TERM=dumb $PERSONA run --root $root /bin/sh -i"
 		fi
 		local t0=$SECONDS
 		feed "$input" | timeout 60 script -qfec "$cmd" /dev/null >"$dir/$side.raw" 2>"$dir/$side.err"

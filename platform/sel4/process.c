@@ -12,9 +12,12 @@
  * `syscall` is #UD and arrives as a UserException fault; page faults are
  * VMFaults; timer and serial interrupts come through the notification
  * bound to the root TCB, on the same seL4_Recv.  A stopped thread is
- * blocked on its reply: the reply cap stays in the root TCB until the next
- * seL4_Recv, before which it is saved into the thread's own slot
- * (seL4_CNode_SaveCaller, non-MCS) if the core has not resumed it yet.
+ * blocked on its reply; the reply cap stays in the root TCB until the next
+ * seL4_Recv deletes it.  It is never saved: a thread the core parks is let
+ * go later by seL4_TCB_WriteRegisters or seL4_TCB_Resume, whose restart()
+ * of a thread blocked on a reply is what an empty reply would do (the
+ * thread restarts at its fault address with the fault cleared), so a park
+ * costs no kernel call of its own.
  *
  * Kernel calls are the cost here (under TCG each is worth more than the
  * core's whole handling of a getpid), so a resume is one call at most: a
@@ -318,7 +321,7 @@ static int peek(struct plat_as *as, uintptr_t va)
 }
 
 /* ---- Threads ---------------------------------------------------------------------- */
-enum how { HOW_RESUME, HOW_REPLY_IMPLICIT, HOW_REPLY_SAVED };
+enum how { HOW_RESUME, HOW_REPLY_IMPLICIT };
 
 struct plat_thread {
 	struct plat_as *as;
@@ -335,7 +338,7 @@ struct plat_thread {
 /* Per index (badge - 1): the kernel objects, kept across reuse. */
 struct tslot {
 	struct plat_thread *th;
-	seL4_CPtr tcb, cnode, reply;
+	seL4_CPtr tcb, cnode;
 	bool in_use;
 };
 static struct tslot *tslots;
@@ -402,8 +405,7 @@ static int tslot_new(uint32_t *out)
 	memset(t, 0, sizeof *t);
 	t->tcb = s4_obj_get(seL4_TCBObject, 0);
 	t->cnode = s4_slot_alloc();
-	t->reply = s4_slot_alloc();
-	if (!t->tcb || !t->cnode || !t->reply ||
+	if (!t->tcb || !t->cnode ||
 	    s4_retype(seL4_CapTableObject, CLIENT_CNODE_BITS, t->cnode) < 0)
 		goto fail;
 	/* Fault delivery needs Write and GrantReply on the endpoint; the
@@ -456,8 +458,6 @@ void plat_thread_destroy(struct plat_thread *th)
 		implicit_owner = NULL; /* the next seL4_Recv drops that reply cap */
 	if (reply_pending == th)
 		reply_pending = NULL; /* Suspend deleted it */
-	if (!th->running && th->how == HOW_REPLY_SAVED)
-		seL4_CNode_Delete(seL4_CapInitThreadCNode, t->reply, 64);
 	unqueue_thread(th);
 	for (struct plat_thread **pp = &th->as->threads; *pp; pp = &(*pp)->as_next) {
 		if (*pp == th) {
@@ -608,10 +608,8 @@ int plat_thread_resume(struct plat_thread *th, const struct arch_regs *r)
 	} else if (th->how == HOW_REPLY_IMPLICIT) {
 		reply_pending = th;
 		implicit_owner = NULL;
-	} else if (th->how == HOW_REPLY_SAVED) {
-		/* Sending on a reply cap answers and consumes it. */
-		seL4_Send(tslots[th->idx].reply, seL4_MessageInfo_new(0, 0, 0, 0));
 	} else {
+		/* Restarts it at its fault address, as an empty reply would. */
 		seL4_TCB_Resume(tcb);
 	}
 	th->running = true;
@@ -766,11 +764,9 @@ int plat_wait_event(struct plat_event *ev)
 			return 0;
 		}
 		if (implicit_owner) {
-			/* The core keeps it parked: keep its reply cap. */
-			if (seL4_CNode_SaveCaller(seL4_CapInitThreadCNode,
-			                          tslots[implicit_owner->idx].reply, 64))
-				s4_log_str("persona: sel4 backend: cannot save a reply cap");
-			implicit_owner->how = HOW_REPLY_SAVED;
+			/* The core keeps it parked: this wait drops its reply
+			 * cap, and a resume will restart it instead. */
+			implicit_owner->how = HOW_RESUME;
 			implicit_owner = NULL;
 		}
 		seL4_Word badge = 0;

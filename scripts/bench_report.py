@@ -329,7 +329,9 @@ def main():
           "woken) and {} for the futex ({:.2f}x). Its own work per call is small; the time is "
           "the per-call kernel cost described above (a fault round trip plus two register "
           "calls), where Linux, at {} per getpid in the same QEMU, spends most of its {} (pipe) "
-          "and {} (futex) switching threads. Closing the system-call gap closes this "
+          "and {} (futex) switching threads. A thread that blocks adds no kernel call of "
+          "its own: its reply capability is not saved, and the call that later writes its "
+          "result also restarts it. Closing the system-call gap closes this "
           "one.".format(
               fmt(4 * g), fmt(pp), pp / (4.0 * g), fmt(fx), fx / (4.0 * g),
               fmt(lg) if lg else "-", fmt(lpp) if lpp else "-", fmt(lfx) if lfx else "-"))

@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [--long] [PERSONA]
 #
 # PERSONA defaults to build/asan/persona.  Each seed is one run of
-# `PERSONA run build/fuzz/fuzz SEED CALLS`; it passes when the server ends
+# `PERSONA run $PERSONA_RUN_ARGS build/fuzz/fuzz SEED CALLS`
+# (PERSONA_RUN_ARGS="--backend sel4": the root task on seL4 in QEMU); it passes when the server ends
 # normally with the fuzzer's exit status 0 and its figures line, within
 # the time limit, with no sanitizer report on its stderr.  Anything else
 # (a server crash, a report, a server that stops answering) fails it.
@@ -21,6 +22,9 @@ if [ "${1:-}" = --long ]; then
 fi
 PERSONA=${1:-build/asan/persona}
 case $PERSONA in /*) ;; *) PERSONA=$PWD/$PERSONA ;; esac
+read -r -a RUN_ARGS <<<"${PERSONA_RUN_ARGS:-}"
+# persona finds the seL4 kernel build through PERSONA_SEL4 (env -i below).
+SEL4=${PERSONA_SEL4:-$HOME/sel4-build}
 FUZZ=$PWD/build/fuzz/fuzz
 passed=0 failed=0 calls=0 died=0 killed=0
 work=$(mktemp -d /tmp/persona-fuzz.XXXXXX)
@@ -44,8 +48,8 @@ export FUZZ_CALLS
 
 for seed in $SEEDS; do
 	start=$(date +%s)
-	(cd /tmp && timeout -k 5 "$LIMIT" env -i PATH=/usr/bin:/bin FUZZ_CALLS="$FUZZ_CALLS" \
-		"$PERSONA" run "$FUZZ" "$seed" "$CALLS" \
+	(cd /tmp && timeout -k 5 "$LIMIT" env -i PATH=/usr/bin:/bin PERSONA_SEL4="$SEL4" FUZZ_CALLS="$FUZZ_CALLS" \
+		"$PERSONA" run "${RUN_ARGS[@]}" "$FUZZ" "$seed" "$CALLS" \
 		</dev/null >"$work/out" 2>"$work/err")
 	status=$?
 	secs=$(($(date +%s) - start))
@@ -69,6 +73,6 @@ for seed in $SEEDS; do
 		failed=$((failed + 1))
 	fi
 done
-echo "fuzz: $calls calls, $failed server failures, $died batches died of a signal, $killed killed (server: $PERSONA)"
+echo "fuzz: $calls calls, $failed server failures, $died batches died of a signal, $killed killed (server: $PERSONA ${RUN_ARGS[*]})"
 echo "fuzz: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -169,6 +169,10 @@ int mm_range_mapped(struct mm *mm, uint64_t addr, uint64_t len)
 
 static int vma_insert(struct mm *mm, size_t idx, const struct vma *v)
 {
+	/* Linux refuses a new mapping once the count is past the limit
+	 * (do_mmap's check, before any merge), so one over it can exist. */
+	if (mm->nvma > MM_MAX_MAP_COUNT)
+		return -ENOMEM;
 	if (mm->nvma == mm->cap) {
 		size_t ncap = mm->cap ? mm->cap * 2 : 16;
 		struct vma *n = realloc(mm->v, ncap * sizeof *n);
@@ -183,16 +187,24 @@ static int vma_insert(struct mm *mm, size_t idx, const struct vma *v)
 	return 0;
 }
 
-/* Remove entry idx; the caller has dealt with its pages and inode. */
+/* Remove entries [idx, end); the caller has dealt with their pages and
+ * inodes.  One move for a run: unmapping thousands of VMAs stays linear. */
+static void vma_remove_run(struct mm *mm, size_t idx, size_t end)
+{
+	memmove(&mm->v[idx], &mm->v[end], (mm->nvma - end) * sizeof *mm->v);
+	mm->nvma -= end - idx;
+}
+
 static void vma_remove(struct mm *mm, size_t idx)
 {
-	memmove(&mm->v[idx], &mm->v[idx + 1], (mm->nvma - idx - 1) * sizeof *mm->v);
-	mm->nvma--;
+	vma_remove_run(mm, idx, idx + 1);
 }
 
 /* Split VMA idx at addr (strictly inside it) into idx and idx+1. */
 static int vma_split(struct mm *mm, size_t idx, uint64_t addr)
 {
+	if (mm->nvma >= MM_MAX_MAP_COUNT)
+		return -ENOMEM; /* as Linux's split_vma */
 	struct vma right = mm->v[idx];
 	right.start = addr;
 	if (right.ino) {
@@ -234,14 +246,21 @@ static void merge_range(struct mm *mm, uint64_t lo, uint64_t hi)
 		first--;
 	if (last >= mm->nvma)
 		last = mm->nvma ? mm->nvma - 1 : 0;
-	for (size_t i = last; i > first && i < mm->nvma; i--) {
-		if (!can_merge(&mm->v[i - 1], &mm->v[i]))
-			continue;
-		mm->v[i - 1].end = mm->v[i].end;
-		if (mm->v[i].ino)
-			inode_put(mm->v[i].ino);
-		vma_remove(mm, i);
+	if (first >= last)
+		return;
+	/* One pass compacting [first, last], then one move of the rest: a
+	 * range of thousands of mergeable VMAs stays linear. */
+	size_t w = first;
+	for (size_t i = first + 1; i <= last; i++) {
+		if (can_merge(&mm->v[w], &mm->v[i])) {
+			mm->v[w].end = mm->v[i].end;
+			if (mm->v[i].ino)
+				inode_put(mm->v[i].ino);
+		} else {
+			mm->v[++w] = mm->v[i];
+		}
 	}
+	vma_remove_run(mm, w + 1, last + 1);
 }
 
 /* ---- Finding room ---------------------------------------------------------------- */
@@ -290,12 +309,11 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 	uint64_t hi = addr + len;
 	if (split_at(mm, addr) < 0 || split_at(mm, hi) < 0)
 		return -ENOMEM;
-	size_t i = mm_vma_index(mm, addr);
-	while (i < mm->nvma && mm->v[i].end <= hi) {
-		if (mm->v[i].ino)
-			inode_put(mm->v[i].ino);
-		vma_remove(mm, i);
-	}
+	size_t i = mm_vma_index(mm, addr), end = i;
+	for (; end < mm->nvma && mm->v[end].end <= hi; end++)
+		if (mm->v[end].ino)
+			inode_put(mm->v[end].ino);
+	vma_remove_run(mm, i, end);
 	pt_drop_range(mm, addr, hi);
 	return 0;
 }

@@ -8,6 +8,11 @@
 
 #include "kernel.h"
 
+/* Mappings per address space, Linux's default vm.max_map_count: past it
+ * mmap, mprotect, munmap and mremap that would add one get ENOMEM, as on
+ * Linux.  It also bounds what one process's VMAs cost the server. */
+#define MM_MAX_MAP_COUNT 65530
+
 /* ---- Frames (frame.c) ---------------------------------------------------- */
 /* A fresh frame with one reference, zero-filled.  -ENOMEM. */
 int frame_alloc_zeroed(frame_t *out);

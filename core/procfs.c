@@ -37,6 +37,7 @@ enum pkind {
 	P_HOSTNAME,
 	P_PIDMAX,
 	P_OVERCOMMIT,
+	P_MAXMAPCOUNT,
 	P_PERSONA,
 	/* per process */
 	P_PID,
@@ -106,6 +107,7 @@ static const struct pent sys_kernel_ents[] = {
 };
 static const struct pent sys_vm_ents[] = {
     {"overcommit_memory", P_OVERCOMMIT, S_IFREG | 0644},
+    {"max_map_count", P_MAXMAPCOUNT, S_IFREG | 0644},
     {NULL, 0, 0},
 };
 
@@ -581,6 +583,9 @@ static int proc_generate(struct inode *ino, struct thread *t, char **buf, size_t
 	case P_OVERCOMMIT:
 		/* Memory is committed lazily, as with Linux's heuristic mode. */
 		sb_printf(&sb, "0\n");
+		break;
+	case P_MAXMAPCOUNT:
+		sb_printf(&sb, "%d\n", MM_MAX_MAP_COUNT);
 		break;
 	case P_MOUNTS:
 		sb_printf(&sb, "%s", proc_mounts);

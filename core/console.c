@@ -11,7 +11,7 @@
 #include "task.h"
 
 static struct inode *stream_ino[3];
-static struct waitq console_wq = {LIST_INIT(console_wq.waiters)};
+static struct waitq console_wq = {LIST_INIT(console_wq.waiters), NULL};
 
 /* Input read ahead by poll() (to learn whether there is any), handed to
  * the next read first. */

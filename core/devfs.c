@@ -42,12 +42,21 @@ static unsigned always_ready(struct file *f, struct waitq **wq)
 }
 
 /* Devices keep no position but accept lseek (returning 0), as Linux's. */
-static const struct file_ops null_ops = {
-    .read = null_read, .write = null_write, .poll = always_ready, .seekable = true};
-static const struct file_ops zero_ops = {
-    .read = zero_read, .write = null_write, .poll = always_ready, .seekable = true};
-static const struct file_ops full_ops = {
-    .read = zero_read, .write = full_write, .poll = always_ready, .seekable = true};
+static const struct file_ops null_ops = {.read = null_read,
+                                         .write = null_write,
+                                         .poll = always_ready,
+                                         .seekable = true,
+                                         .no_epoll = true};
+static const struct file_ops zero_ops = {.read = zero_read,
+                                         .write = null_write,
+                                         .poll = always_ready,
+                                         .seekable = true,
+                                         .no_epoll = true};
+static const struct file_ops full_ops = {.read = zero_read,
+                                         .write = full_write,
+                                         .poll = always_ready,
+                                         .seekable = true,
+                                         .no_epoll = true};
 static const struct file_ops random_ops = {
     .read = random_read, .write = null_write, .poll = always_ready, .seekable = true};
 static const struct file_ops tty_ops = {.open = console_open_tty};

@@ -50,6 +50,8 @@ void file_put(struct file *f)
 {
 	if (!f || --f->refs > 0)
 		return;
+	if (f->epitems)
+		epoll_file_released(f);
 	if (f->ops->release)
 		f->ops->release(f);
 	inode_put(f->ino);

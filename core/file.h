@@ -122,6 +122,9 @@ struct file_ops {
 	/* Text for /proc/N/fd/M ("pipe:[5]"), if not the path. */
 	void (*describe)(struct file *f, char *buf, size_t size);
 	bool seekable;
+	/* Linux's file has no poll method of its own (select and poll see it
+	 * always ready, epoll_ctl refuses it with EPERM). */
+	bool no_epoll;
 };
 
 struct file {
@@ -133,6 +136,7 @@ struct file {
 	char *path; /* absolute path at open time, for /proc/N/fd */
 	void *priv;
 	size_t priv_len;
+	struct epitem *epitems; /* epoll registrations of this file (epoll.c) */
 };
 
 static inline bool file_readable(const struct file *f)
@@ -243,6 +247,22 @@ uint32_t fs_umask(struct proc *p, int set);
 long file_read(struct thread *t, struct file *f, void *buf, size_t len, uint64_t *pos);
 long file_write(struct thread *t, struct file *f, const void *buf, size_t len, uint64_t *pos);
 unsigned file_poll(struct file *f, struct waitq **wq);
+
+/* ---- poll.c: shared with epoll.c ------------------------------------------- */
+/* The absolute deadline of a call waiting rel_ns (-1: forever), fixed on
+ * its first entry and kept across re-dispatches; *no_wait when it must
+ * not park (a zero timeout, or the deadline passed). */
+uint64_t poll_deadline(struct thread *t, int64_t rel_ns, bool *no_wait);
+/* A struct timespec argument as ns (-1 if uts is NULL); EFAULT, EINVAL. */
+int poll_get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns);
+/* The signal mask argument of ppoll/pselect6/epoll_pwait: checked, then
+ * the call runs under it. */
+int poll_apply_sigmask(struct thread *t, uint64_t umask, uint64_t size);
+
+/* ---- epoll.c ---------------------------------------------------------------- */
+/* The file is going away: drop it from every epoll set that watches it
+ * (Linux: closing the last descriptor of a file removes it). */
+void epoll_file_released(struct file *f);
 /* Text of /proc/N/fd/M for f. */
 void file_describe(struct file *f, char *buf, size_t size);
 extern const struct file_ops tmpfs_file_ops, tmpfs_dir_ops, path_file_ops;

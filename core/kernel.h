@@ -62,9 +62,22 @@ typedef long (*sys_handler)(struct thread *t, const struct sysargs *a);
  * State a handler wants to keep across parks lives in t->sys (a union
  * below) and is valid while t->wake != WAKE_NONE.
  */
+struct wq_watch;
 struct waitq {
 	struct list_head waiters;
+	struct wq_watch *watches; /* callbacks run at every wake (epoll) */
 };
+
+/* A callback on a wait queue rather than a parked thread: fn runs each
+ * time the queue is woken, before the threads are (epoll's way of hearing
+ * that a file it watches may have changed).  Zeroed: on no queue. */
+struct wq_watch {
+	struct wq_watch *next;
+	struct waitq *q;
+	void (*fn)(struct wq_watch *w);
+};
+void waitq_watch(struct waitq *q, struct wq_watch *w);
+void waitq_unwatch(struct wq_watch *w);
 
 /* One registration of a parked thread on one wait queue (sched.c). */
 struct waiter {

@@ -21,7 +21,7 @@ struct lx_pollfd {
 
 /* Deadline (absolute monotonic ns, 0 none) from a relative timeout kept
  * across re-dispatches; *expired when the call must not wait. */
-static uint64_t deadline_of(struct thread *t, int64_t rel_ns, bool *no_wait)
+uint64_t poll_deadline(struct thread *t, int64_t rel_ns, bool *no_wait)
 {
 	*no_wait = rel_ns == 0 || t->wake == WAKE_TIMEOUT;
 	if (t->wake == WAKE_NONE)
@@ -74,7 +74,7 @@ static long do_poll(struct thread *t, uint64_t ufds, uint64_t nfds, int64_t rel_
 
 	if (nfds > fd_limit(t->proc))
 		return -EINVAL;
-	deadline = deadline_of(t, rel_ns, &no_wait);
+	deadline = poll_deadline(t, rel_ns, &no_wait);
 	fds = malloc(sizeof *fds * (nfds ? nfds : 1));
 	if (!fds)
 		return -ENOMEM;
@@ -105,7 +105,7 @@ long sys_poll(struct thread *t, const struct sysargs *a)
 	               0);
 }
 
-static int get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns)
+int poll_get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns)
 {
 	int64_t ts[2];
 	*rel_ns = -1;
@@ -121,7 +121,7 @@ static int get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns)
 
 /* The sigmask argument of ppoll/pselect6: checked, then the call runs
  * under it (set once, on the first entry; re-dispatches keep it). */
-static int apply_sigmask(struct thread *t, uint64_t umask, uint64_t size)
+int poll_apply_sigmask(struct thread *t, uint64_t umask, uint64_t size)
 {
 	uint64_t mask;
 	if (!umask)
@@ -138,9 +138,9 @@ static int apply_sigmask(struct thread *t, uint64_t umask, uint64_t size)
 long sys_ppoll(struct thread *t, const struct sysargs *a)
 {
 	int64_t rel;
-	int r = get_timespec(t, a->a[2], &rel);
+	int r = poll_get_timespec(t, a->a[2], &rel);
 	if (r == 0)
-		r = apply_sigmask(t, a->a[3], a->a[4]);
+		r = poll_apply_sigmask(t, a->a[3], a->a[4]);
 	if (r < 0)
 		return r;
 	return do_poll(t, a->a[0], (unsigned)a->a[1], rel, a->a[2]);
@@ -178,7 +178,7 @@ static long do_select(struct thread *t, int nfds, uint64_t uin, uint64_t uout, u
 	if (nfds < 0)
 		return -EINVAL;
 	nfds = select_clamp(t->proc, nfds);
-	deadline = deadline_of(t, rel_ns, &no_wait);
+	deadline = poll_deadline(t, rel_ns, &no_wait);
 	in = calloc(6, bytes ? bytes : 8);
 	if (!in)
 		return -ENOMEM;
@@ -271,13 +271,13 @@ long sys_pselect6(struct thread *t, const struct sysargs *a)
 {
 	int64_t rel;
 	uint64_t sig[2]; /* { const sigset_t *ss; size_t ss_len; } */
-	int r = get_timespec(t, a->a[4], &rel);
+	int r = poll_get_timespec(t, a->a[4], &rel);
 	if (r < 0)
 		return r;
 	if (a->a[5]) {
 		if (copy_from_user(t, sig, a->a[5], sizeof sig) < 0)
 			return -EFAULT;
-		r = apply_sigmask(t, sig[0], sig[1]);
+		r = poll_apply_sigmask(t, sig[0], sig[1]);
 		if (r < 0)
 			return r;
 	}

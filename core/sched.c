@@ -30,6 +30,7 @@ static int first_pid = -1;
 void waitq_init(struct waitq *q)
 {
 	list_init(&q->waiters);
+	q->watches = NULL;
 }
 
 int thread_wait_on(struct thread *t, struct waitq *q)
@@ -157,9 +158,34 @@ static bool wake_first(struct waitq *q, bool (*match)(struct thread *, void *), 
 	return false;
 }
 
+void waitq_watch(struct waitq *q, struct wq_watch *w)
+{
+	w->q = q;
+	w->next = q->watches;
+	q->watches = w;
+}
+
+void waitq_unwatch(struct wq_watch *w)
+{
+	if (!w->q)
+		return;
+	for (struct wq_watch **pp = &w->q->watches; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->q = NULL;
+	w->next = NULL;
+}
+
 int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *), void *arg)
 {
 	int woken = 0;
+	/* A callback may wake other queues (nested epolls) but never
+	 * changes this queue's list of watches. */
+	for (struct wq_watch *w = q->watches; w; w = w->next)
+		w->fn(w);
 	while (woken < n && wake_first(q, match, arg))
 		woken++;
 	return woken;

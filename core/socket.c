@@ -154,6 +154,9 @@ static unsigned sock_poll(struct file *f, struct waitq **wq)
 	*wq = &s->wq;
 	if (s->len || s->shut_rd || !s->peer || s->peer->shut_wr)
 		m |= POLLIN | POLLRDNORM;
+	/* The peer will send no more (Linux's RCV_SHUTDOWN): POLLRDHUP. */
+	if (s->shut_rd || !s->peer || s->peer->shut_wr)
+		m |= 0x2000;
 	if (!s->peer || (s->shut_rd && s->shut_wr) || (s->peer->shut_wr && s->shut_wr))
 		m |= POLLHUP;
 	if (s->peer && !s->shut_wr && !s->peer->shut_rd && SOCK_BUF - s->peer->len >= 4096)

@@ -405,8 +405,7 @@ static int tslot_new(uint32_t *out)
 	memset(t, 0, sizeof *t);
 	t->tcb = s4_obj_get(seL4_TCBObject, 0);
 	t->cnode = s4_slot_alloc();
-	if (!t->tcb || !t->cnode ||
-	    s4_retype(seL4_CapTableObject, CLIENT_CNODE_BITS, t->cnode) < 0)
+	if (!t->tcb || !t->cnode || s4_retype(seL4_CapTableObject, CLIENT_CNODE_BITS, t->cnode) < 0)
 		goto fail;
 	/* Fault delivery needs Write and GrantReply on the endpoint; the
 	 * client gets nothing more (it cannot receive on it). */

@@ -38,6 +38,9 @@
 /* riscv64 has no MAP_32BIT: 0x40 is an unknown mmap flag there (ignored
  * by legacy mmap, refused by MAP_SHARED_VALIDATE). */
 #define ARCH_MAP_32BIT 0
+/* struct epoll_event is naturally aligned here: 16 bytes, data at 8. */
+#define ARCH_EPOLL_EVENT_SIZE 16
+#define ARCH_EPOLL_EVENT_DATA_OFF 8
 
 static inline uint64_t arch_sys_nr(const struct arch_regs *r)
 {

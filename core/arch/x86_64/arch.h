@@ -30,6 +30,9 @@
 #define ARCH_ET_DYN_BASE 0x555555554000ULL
 /* mmap's MAP_32BIT (x86_64 only). */
 #define ARCH_MAP_32BIT 0x40
+/* struct epoll_event is packed on x86_64: 12 bytes, data at 4. */
+#define ARCH_EPOLL_EVENT_SIZE 12
+#define ARCH_EPOLL_EVENT_DATA_OFF 4
 
 static inline uint64_t arch_sys_nr(const struct arch_regs *r)
 {

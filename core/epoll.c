@@ -17,7 +17,9 @@
  * wake of the file's queue counts, so an edge-triggered item may be
  * reported once more after a wake that added nothing it asked for (a
  * program that reads until EAGAIN, as edge-triggered use requires, sees
- * only an empty read).
+ * only an empty read).  And a thread waiting in epoll_wait when another
+ * closes the set's last descriptor gets EBADF (Linux keeps the set alive
+ * until that wait ends).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +141,9 @@ static void epoll_release(struct file *f)
 	struct eventpoll *ep = ep_of(f);
 	while (!list_empty(&ep->items))
 		item_free(list_entry(ep->items.next, struct epitem, ep_link));
+	/* Threads parked in epoll_wait on it (another thread closed the
+	 * last descriptor) leave its queue before it goes. */
+	waitq_wake_all(&ep->wq);
 	free(ep);
 }
 

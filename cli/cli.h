@@ -32,6 +32,20 @@ int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx);
  * why. */
 int cli_import_root(const char *dir);
 
+/* ---- A dynamically linked program's loader and libraries (deps.c) ---- */
+struct deps;
+/* What is under root (may be NULL) is the guest's already; the rest goes
+ * in through v->file (whose -EEXIST is fine). */
+struct deps *cli_deps_new(const char *root, const struct root_visitor *v, void *ctx);
+/* Add what the ELF image (whose directory in the guest is origin_dir,
+ * for $ORIGIN) needs, transitively.  0, or -1 after printing why. */
+int cli_add_deps(struct deps *d, const void *image, size_t len, const char *origin_dir);
+void cli_deps_free(struct deps *d);
+/* The directory part of an absolute path ("/" for a top-level file). */
+void cli_dirname(const char *path, char *out, size_t size);
+/* The same into the Linux backend's tmpfs, for the program at exe_path. */
+int cli_import_deps(const char *root, const void *image, size_t len, const char *exe_path);
+
 /* Read a whole host file into memory (malloc'd).  0 or a negative errno. */
 int cli_read_file(int fd, void **data, size_t *len);
 

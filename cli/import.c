@@ -182,9 +182,33 @@ static int import_symlink(void *ctx, const char *gpath, const char *target, size
 	return vfs_add_symlink(gpath, target);
 }
 
+static const struct root_visitor importer = {import_dir, import_file, import_symlink,
+                                             "create in the guest"};
+
 int cli_import_root(const char *dir)
 {
-	static const struct root_visitor importer = {import_dir, import_file, import_symlink,
-	                                             "create in the guest"};
 	return cli_walk_root(dir, &importer, NULL);
+}
+
+/* The directory part of an absolute path, "/" for a top-level file. */
+void cli_dirname(const char *path, char *out, size_t size)
+{
+	snprintf(out, size, "%s", path);
+	char *slash = strrchr(out, '/');
+	if (slash)
+		*(slash == out ? slash + 1 : slash) = 0;
+}
+
+int cli_import_deps(const char *root, const void *image, size_t len, const char *exe_path)
+{
+	char dir[PATH_MAX];
+	struct deps *d = cli_deps_new(root, &importer, NULL);
+	if (!d) {
+		cli_error("out of memory");
+		return -1;
+	}
+	cli_dirname(exe_path, dir, sizeof dir);
+	int r = cli_add_deps(d, image, len, dir);
+	cli_deps_free(d);
+	return r;
 }

@@ -281,6 +281,8 @@ static int run(const struct run_opts *o, int argc, char **argv)
 	}
 	if (o->root && cli_import_root(o->root) < 0)
 		return EXIT_CANNOT_RUN;
+	if (cli_import_deps(o->root, image, len, abs) < 0)
+		return EXIT_CANNOT_RUN;
 
 	r = core_start(abs, image, len, argv, environ, &why);
 	free(image);

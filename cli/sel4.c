@@ -202,6 +202,14 @@ static uint32_t console_kinds(void)
  * backend names it), after the --root tree.  0 or the exit status after
  * saying why.
  */
+static int pack_file(void *ctx, const char *gpath, unsigned mode, long long mtime, const void *data,
+                     size_t len)
+{
+	struct cpio *c = ctx;
+	int r = cpio_add_parents(c, gpath);
+	return r ? r : cpio_add(c, gpath, S_IFREG | mode, mtime, data, len);
+}
+
 static int build_payload(struct cli_buf *b, const char *root, int argc, char **argv, char **envp,
                          const char *exe_path, const char *prog, uint32_t console)
 {
@@ -258,6 +266,23 @@ static int build_payload(struct cli_buf *b, const char *root, int argc, char **a
 	r = cpio_add_parents(&c, exe_path);
 	if (!r)
 		r = cpio_add(&c, exe_path, S_IFREG | (st.st_mode & 07777), st.st_mtime, image, len);
+	if (!r) {
+		/* A dynamically linked program's loader and libraries. */
+		static const struct root_visitor packer = {.file = pack_file,
+		                                           .verb = "pack into the guest image"};
+		char dir[PATH_MAX];
+		struct deps *d = cli_deps_new(root, &packer, &c);
+		cli_dirname(exe_path, dir, sizeof dir);
+		if (!d || cli_add_deps(d, image, len, dir) < 0) {
+			if (!d)
+				cli_error("out of memory");
+			cli_deps_free(d);
+			free(image);
+			cpio_finish(&c);
+			return EXIT_CANNOT_RUN;
+		}
+		cli_deps_free(d);
+	}
 	free(image);
 	if (!r)
 		r = cpio_finish(&c);

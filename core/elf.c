@@ -1,8 +1,10 @@
 /*
- * The ELF loader: maps a static ET_EXEC or static-pie ET_DYN program into
- * an empty address space and builds the initial stack (argc, argv, envp,
- * auxv, strings) exactly as Linux's load_elf_binary/create_elf_tables lay
- * it out with address space randomization off.
+ * The ELF loader: maps an ET_EXEC or ET_DYN program into an empty address
+ * space, with its dynamic loader (PT_INTERP, from the guest's filesystem)
+ * mapped where an mmap would go, and builds the initial stack (argc,
+ * argv, envp, auxv, strings) exactly as Linux's
+ * load_elf_binary/create_elf_tables lay it out with address space
+ * randomization off.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +47,7 @@ enum {
 #define ARG_MAX_BYTES (STACK_SIZE / 4)
 #define MAX_PHDRS (65536 / sizeof(struct elf64_phdr))
 
-static char why_buf[160];
+static char why_buf[200];
 
 static const char *machine_name(unsigned m)
 {
@@ -251,57 +253,62 @@ static long build_stack(struct proc *p, uint64_t top, const char *execfn, char *
 	return r < 0 ? -ENOMEM : (long)sp;
 }
 
-int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const argv[],
-             char *const envp[], struct arch_regs *regs, const char **why)
-{
+/* A program or interpreter file read and checked: its headers and the
+ * span its PT_LOAD segments cover. */
+struct image {
 	struct elf64_ehdr eh;
-	struct elf64_phdr *ph = NULL;
-	uint64_t fsize = inode_size(exe);
-	struct mm *mm = p->mm;
+	struct elf64_phdr *ph;
+	uint64_t lo, hi, max_align, phdr_vaddr;
+	const struct elf64_phdr *interp; /* PT_INTERP, or NULL */
+};
+
+/* Read and check every header of ino before anything is mapped.  On
+ * success im->ph is the caller's to free. */
+static int read_image(struct inode *ino, struct image *im, const char **why)
+{
+	uint64_t fsize = inode_size(ino);
+	bool have_load = false, have_phdr = false;
 	long n;
 	int r;
 
-	*why = NULL;
-	memset(&eh, 0, sizeof eh);
-	n = inode_read(exe, &eh, sizeof eh, 0);
+	memset(im, 0, sizeof *im);
+	n = inode_read(ino, &im->eh, sizeof im->eh, 0);
 	if (n < 0) {
 		*why = "could not read the program";
 		return (int)n;
 	}
-	r = check_ehdr(&eh, n, why);
+	r = check_ehdr(&im->eh, n, why);
 	if (r < 0)
 		return r;
-
-	size_t phsize = (size_t)eh.phnum * sizeof *ph;
-	if (eh.phoff > fsize || phsize > fsize - eh.phoff) {
+	size_t phsize = (size_t)im->eh.phnum * sizeof *im->ph;
+	if (im->eh.phoff > fsize || phsize > fsize - im->eh.phoff) {
 		*why = "corrupt ELF header (program headers past the end of the file)";
 		return -ENOEXEC;
 	}
-	ph = malloc(phsize);
-	if (!ph) {
+	im->ph = malloc(phsize);
+	if (!im->ph) {
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	if (inode_read(exe, ph, phsize, eh.phoff) != (long)phsize) {
+	if (inode_read(ino, im->ph, phsize, im->eh.phoff) != (long)phsize) {
 		*why = "could not read the program headers";
-		r = -EIO;
-		goto out;
+		return -EIO;
 	}
-
-	/* Check every segment before mapping any. */
-	uint64_t lo = UINT64_MAX, hi = 0, max_align = PAGE_SIZE, phdr_vaddr = 0;
-	bool have_load = false, have_phdr = false;
-	r = -ENOEXEC;
-	for (size_t i = 0; i < eh.phnum; i++) {
-		const struct elf64_phdr *q = &ph[i];
+	im->lo = UINT64_MAX;
+	im->max_align = PAGE_SIZE;
+	for (size_t i = 0; i < im->eh.phnum; i++) {
+		const struct elf64_phdr *q = &im->ph[i];
 		if (q->type == PT_INTERP) {
-			*why =
-			    "dynamically linked programs are not supported yet; build with -static";
-			goto out;
+			if (q->filesz < 2 || q->filesz > LX_PATH_MAX || q->offset > fsize ||
+			    q->filesz > fsize - q->offset) {
+				*why = "corrupt ELF program header (bad PT_INTERP)";
+				return -ENOEXEC;
+			}
+			im->interp = q;
 		}
 		if (q->type == PT_PHDR) {
 			have_phdr = true;
-			phdr_vaddr = q->vaddr;
+			im->phdr_vaddr = q->vaddr;
 		}
 		if (q->type != PT_LOAD)
 			continue;
@@ -309,50 +316,140 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const 
 		    q->vaddr + q->memsz < q->vaddr || q->vaddr + q->memsz > plat_user_top() ||
 		    (q->vaddr & ~PAGE_MASK) != (q->offset & ~PAGE_MASK)) {
 			*why = "corrupt ELF program header (bad PT_LOAD segment)";
-			goto out;
+			return -ENOEXEC;
 		}
-		if (q->align > max_align && !(q->align & (q->align - 1)))
-			max_align = q->align;
-		if (q->vaddr < lo)
-			lo = q->vaddr;
-		if (q->vaddr + q->memsz > hi)
-			hi = q->vaddr + q->memsz;
+		if (q->align > im->max_align && !(q->align & (q->align - 1)))
+			im->max_align = q->align;
+		if (q->vaddr < im->lo)
+			im->lo = q->vaddr;
+		if (q->vaddr + q->memsz > im->hi)
+			im->hi = q->vaddr + q->memsz;
 		/* AT_PHDR without PT_PHDR: the headers inside a loaded segment. */
-		if (!have_phdr && eh.phoff >= q->offset && eh.phoff - q->offset < q->filesz)
-			phdr_vaddr = q->vaddr + (eh.phoff - q->offset);
+		if (!have_phdr && im->eh.phoff >= q->offset && im->eh.phoff - q->offset < q->filesz)
+			im->phdr_vaddr = q->vaddr + (im->eh.phoff - q->offset);
 		have_load = true;
 	}
 	if (!have_load) {
 		*why = "corrupt ELF file (nothing to load)";
-		goto out;
+		return -ENOEXEC;
 	}
+	return 0;
+}
 
-	uint64_t bias = 0;
-	if (eh.type == ET_DYN) {
-		bias = (ET_DYN_BASE - (lo & PAGE_MASK)) & ~(max_align - 1);
-		if (hi > plat_user_top() - bias) {
-			*why = "corrupt ELF file (too large)";
-			goto out;
-		}
-	}
-	if ((lo & PAGE_MASK) + bias < plat_user_base()) {
+static int map_image(struct mm *mm, struct inode *ino, const struct image *im, uint64_t bias,
+                     const char **why)
+{
+	if ((im->lo & PAGE_MASK) + bias < plat_user_base()) {
 		*why = "the program wants to be loaded below the lowest usable address";
-		r = -EPERM;
-		goto out;
+		return -EPERM;
 	}
-
-	for (size_t i = 0; i < eh.phnum; i++) {
-		if (ph[i].type != PT_LOAD || !ph[i].memsz)
+	for (size_t i = 0; i < im->eh.phnum; i++) {
+		if (im->ph[i].type != PT_LOAD || !im->ph[i].memsz)
 			continue;
-		r = map_segment(mm, exe, &ph[i], bias);
+		int r = map_segment(mm, ino, &im->ph[i], bias);
 		if (r < 0) {
 			*why = r == -ENOMEM ? "out of memory while loading the program"
 			                    : "could not map the program's segments";
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The program's interpreter (the dynamic loader its PT_INTERP names),
+ * looked up in the guest's filesystem and mapped where an mmap would put
+ * it, as Linux's load_elf_interp does.  Its bias and entry point. */
+static int load_interp(struct thread *t, struct inode *exe, const struct image *prog,
+                       uint64_t *bias, uint64_t *entry, const char **why)
+{
+	struct mm *mm = t->proc->mm;
+	size_t len = prog->interp->filesz;
+	char *path = malloc(len), abs[LX_PATH_MAX];
+	struct inode *ino = NULL;
+	struct image im = {0};
+	int r;
+
+	if (!path) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (inode_read(exe, path, len, prog->interp->offset) != (long)len || path[len - 1]) {
+		*why = "corrupt ELF program header (PT_INTERP is not a path)";
+		r = -ENOEXEC;
+		goto out;
+	}
+	r = vfs_open_exec(t, LX_AT_FDCWD, path, 0, &ino, abs, sizeof abs);
+	if (r < 0) {
+		snprintf(why_buf, sizeof why_buf,
+		         "its dynamic loader %.100s is not in the guest's filesystem (%s)", path,
+		         r == -ENOENT ? "no such file" : "cannot be executed");
+		*why = why_buf;
+		goto out;
+	}
+	r = read_image(ino, &im, why);
+	if (r < 0)
+		goto out;
+	uint64_t span = PAGE_ALIGN_UP(im.hi) - (im.lo & PAGE_MASK);
+	*bias = 0;
+	if (im.eh.type == ET_DYN) {
+		/* Room for the whole image, aligned as it asks, found the
+		 * way mmap finds it; then the segments go there. */
+		uint64_t extra = im.max_align > PAGE_SIZE ? im.max_align : 0;
+		long at = mm_map(mm, 0, span + extra, LX_PROT_NONE,
+		                 LX_MAP_PRIVATE | LX_MAP_ANONYMOUS, NULL, 0);
+		if (at < 0) {
+			*why = "out of memory while loading the dynamic loader";
+			r = (int)at;
+			goto out;
+		}
+		mm_unmap(mm, (uint64_t)at, span + extra);
+		uint64_t base = ((uint64_t)at + im.max_align - 1) & ~(im.max_align - 1);
+		*bias = base - (im.lo & PAGE_MASK);
+	}
+	r = map_image(mm, ino, &im, *bias, why);
+	*entry = *bias + im.eh.entry;
+out:
+	free(im.ph);
+	if (ino)
+		inode_put(ino);
+	free(path);
+	return r;
+}
+
+int elf_load(struct thread *t, struct inode *exe, const char *execfn, char *const argv[],
+             char *const envp[], struct arch_regs *regs, const char **why)
+{
+	struct proc *p = t->proc;
+	struct mm *mm = p->mm;
+	struct image im;
+	int r;
+
+	*why = NULL;
+	r = read_image(exe, &im, why);
+	if (r < 0)
+		goto out;
+	uint64_t bias = 0;
+	if (im.eh.type == ET_DYN) {
+		bias = (ET_DYN_BASE - (im.lo & PAGE_MASK)) & ~(im.max_align - 1);
+		if (im.hi > plat_user_top() - bias) {
+			*why = "corrupt ELF file (too large)";
+			r = -ENOEXEC;
 			goto out;
 		}
 	}
+	r = map_image(mm, exe, &im, bias, why);
+	if (r < 0)
+		goto out;
 	mm_set_exe(mm, exe);
-	mm_set_brk_base(mm, bias + hi);
+	mm_set_brk_base(mm, bias + im.hi);
+	uint64_t entry = bias + im.eh.entry, start = entry, interp_bias = 0;
+	if (im.interp) {
+		r = load_interp(t, exe, &im, &interp_bias, &start, why);
+		if (r < 0)
+			goto out;
+	}
+	struct elf64_ehdr eh = im.eh;
+	uint64_t phdr_vaddr = im.phdr_vaddr;
 
 	uint64_t top;
 	long sp = mm_map_stack(mm, STACK_SIZE, &top);
@@ -368,7 +465,6 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const 
 		*why = "could not map the signal trampoline";
 		goto out;
 	}
-	uint64_t entry = bias + eh.entry;
 	/* Linux's order (create_elf_tables, with ARCH_DLINFO first);
 	 * pointer values of PLATFORM, RANDOM and EXECFN are filled in by
 	 * build_stack. */
@@ -388,7 +484,7 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const 
 		AT_PHNUM,
 		eh.phnum,
 		AT_BASE,
-		0,
+		interp_bias,
 		AT_FLAGS,
 		0,
 		AT_ENTRY,
@@ -423,10 +519,10 @@ int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const 
 		goto out;
 	}
 	memset(regs, 0, sizeof *regs);
-	arch_set_ip(regs, entry);
+	arch_set_ip(regs, start);
 	arch_set_sp(regs, (uint64_t)sp);
 	r = 0;
 out:
-	free(ph);
+	free(im.ph);
 	return r;
 }

@@ -84,7 +84,7 @@ int core_start(const char *exe_path, const void *image, size_t len, char *const 
 		*why = "could not create the first thread";
 		return r;
 	}
-	r = elf_load(p, exe, argv[0] ? argv[0] : exe_path, argv, envp, &t->regs, why);
+	r = elf_load(t, exe, argv[0] ? argv[0] : exe_path, argv, envp, &t->regs, why);
 	if (r < 0)
 		return r;
 	sched_set_first(p);

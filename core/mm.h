@@ -76,13 +76,14 @@ int mm_format_maps(struct mm *mm, const char *exe_path, char **buf, size_t *len)
 void mm_usage(struct mm *mm, uint64_t *vm_bytes, uint64_t *rss_pages);
 
 /* ---- ELF loading (elf.c) ----------------------------------------------------
- * Load a static ET_EXEC or static-pie ET_DYN image from exe into p's
- * (empty) mm, build the initial stack with argv, envp and auxv, and set
- * regs (IP, SP, zeroed rest) for the first instruction (the mm may hold
- * part of the image after a failure: destroy it).  On failure a
- * negative errno and, in *why, a one-line reason for a human
- * ("dynamically linked programs are not supported yet", ...). */
-int elf_load(struct proc *p, struct inode *exe, const char *execfn, char *const argv[],
+ * Load an ET_EXEC or ET_DYN image from exe into t's process's (empty)
+ * mm, with the dynamic loader its PT_INTERP names (looked up in the
+ * guest's filesystem) if it has one, build the initial stack with argv,
+ * envp and auxv, and set regs (IP, SP, zeroed rest) for the first
+ * instruction (the mm may hold part of the image after a failure:
+ * destroy it).  On failure a negative errno and, in *why, a one-line
+ * reason for a human ("wrong architecture: ...", ...). */
+int elf_load(struct thread *t, struct inode *exe, const char *execfn, char *const argv[],
              char *const envp[], struct arch_regs *regs, const char **why);
 
 #endif

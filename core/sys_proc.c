@@ -463,7 +463,7 @@ static long do_execve(struct thread *t, int dirfd, uint64_t upath, uint64_t uarg
 	struct arch_regs regs;
 	const char *why = NULL;
 	p->mm = mm;
-	r = elf_load(p, exe, path, av, ev, &regs, &why);
+	r = elf_load(t, exe, path, av, ev, &regs, &why);
 	if (r < 0) {
 		p->mm = old;
 		p->sigtramp = old_tramp;

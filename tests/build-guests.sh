@@ -3,6 +3,9 @@
 #   build/guests/glibc/NAME   tests/guest/c/NAME.c with gcc -static
 #   build/guests/musl/NAME    the same with musl-gcc -static
 #   build/guests/rust/NAME    each binary of tests/guest/rust (static glibc)
+#   build/guests/glibc-dyn/NAME, build/guests/rust-dyn/NAME
+#                             the same linked dynamically (Persona's CLI
+#                             brings in the loader and the libraries)
 # A toolchain that is missing is reported and its flavour skipped, so the
 # caller can tell "not built" from "failed".  Exit status non-zero if a
 # compiler that is present fails.
@@ -13,7 +16,7 @@ CFLAGS="-static -O1 -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -pthrea
 status=0
 
 build_c() {
-	local flavour=$1 cc=$2
+	local flavour=$1 cc=$2 flags=${3:-$CFLAGS}
 	if ! command -v "$cc" >/dev/null 2>&1; then
 		echo "build-guests: $cc not found, $flavour guests not built" >&2
 		return 0
@@ -27,7 +30,7 @@ build_c() {
 			[ "$OUT/$flavour/$name" -nt tests/guest/c/check.h ]; then
 			continue
 		fi
-		if ! $cc $CFLAGS -o "$OUT/$flavour/$name" "$src"; then
+		if ! $cc $flags -o "$OUT/$flavour/$name" "$src"; then
 			echo "build-guests: $flavour/$name failed to build" >&2
 			status=1
 		fi
@@ -35,27 +38,30 @@ build_c() {
 }
 
 build_rust() {
+	local flavour=$1 rustflags=$2
 	if ! command -v cargo >/dev/null 2>&1; then
-		echo "build-guests: cargo not found, rust guests not built" >&2
+		echo "build-guests: cargo not found, $flavour guests not built" >&2
 		return 0
 	fi
-	local target_dir=$PWD/$OUT/rust-target
-	mkdir -p "$OUT/rust"
+	local target_dir=$PWD/$OUT/$flavour-target
+	mkdir -p "$OUT/$flavour"
 	if ! (cd tests/guest/rust &&
-		RUSTFLAGS='-C target-feature=+crt-static' CARGO_TARGET_DIR=$target_dir \
+		RUSTFLAGS=$rustflags CARGO_TARGET_DIR=$target_dir \
 			cargo build --release --offline --quiet --target x86_64-unknown-linux-gnu); then
-		echo "build-guests: rust guests failed to build" >&2
+		echo "build-guests: $flavour guests failed to build" >&2
 		status=1
 		return
 	fi
 	local bin
 	for bin in tests/guest/rust/src/bin/*.rs; do
 		name=$(basename "$bin" .rs)
-		cp "$target_dir/x86_64-unknown-linux-gnu/release/$name" "$OUT/rust/$name"
+		cp "$target_dir/x86_64-unknown-linux-gnu/release/$name" "$OUT/$flavour/$name"
 	done
 }
 
 build_c glibc gcc
 build_c musl musl-gcc
-build_rust
+build_c glibc-dyn gcc "${CFLAGS/-static /}"
+build_rust rust '-C target-feature=+crt-static'
+build_rust rust-dyn ''
 exit $status

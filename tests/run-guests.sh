@@ -49,7 +49,7 @@ if [ ! -x "$PERSONA" ]; then
 	exit 1
 fi
 tests=()
-for flavour in glibc musl rust; do
+for flavour in glibc musl rust glibc-dyn rust-dyn; do
 	for bin in "$GUESTS/$flavour"/*; do
 		[ -f "$bin" ] && [ -x "$bin" ] || continue
 		name=$flavour/$(basename "$bin")

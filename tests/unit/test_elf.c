@@ -61,13 +61,15 @@ static int load(struct elfenv *e, const void *img, size_t len, const char **why,
 	e->p.mm = mm_create(e->p.as);
 	e->p.uid = e->p.euid = 1000;
 	e->p.gid = e->p.egid = 100;
+	e->p.fs = fs_context_create();
 	e->t.proc = &e->p;
-	return elf_load(&e->p, e->exe, "/bin/prog", argv, envp, regs, why);
+	return elf_load(&e->t, e->exe, "/bin/prog", argv, envp, regs, why);
 }
 
 static void unload(struct elfenv *e)
 {
 	mm_put(e->p.mm); /* the address space goes with it */
+	fs_context_put(e->p.fs);
 	inode_put(e->exe);
 	CHECK_EQ(plat_frames_in_use(), e->frames0);
 }
@@ -251,9 +253,14 @@ TEST(elf_load_refusals)
 	eh->type = 1;
 	expect_fail(img, IMG_SIZE, -ENOEXEC, "not an executable");
 	eh->type = 2;
-	ph[1].type = 3; /* PT_INTERP */
-	expect_fail(img, IMG_SIZE, -ENOEXEC,
-	            "dynamically linked programs are not supported yet; build with -static");
+	ph[1].type = 3; /* PT_INTERP, not NUL-terminated */
+	expect_fail(img, IMG_SIZE, -ENOEXEC, "PT_INTERP is not a path");
+	memcpy(img + 0x1010, "/lib/missing-ld.so", 19);
+	ph[1].filesz = 19;
+	expect_fail(img, IMG_SIZE, -ENOENT,
+	            "dynamic loader /lib/missing-ld.so is not in the guest");
+	memset(img + 0x1010, 0x5a, 0x20);
+	ph[1].filesz = 0x20;
 	ph[1].type = 1;
 	ph[1].filesz = 0x10000;
 	expect_fail(img, IMG_SIZE, -ENOEXEC, "corrupt");
@@ -282,8 +289,9 @@ TEST(elf_load_out_of_memory)
 		CHECK(e.exe != NULL);
 		CHECK_EQ(plat_as_create(&e.p.as), 0);
 		e.p.mm = mm_create(e.p.as);
+		e.t.proc = &e.p;
 		fake_fail_frame_alloc_after(n);
-		int r = elf_load(&e.p, e.exe, "/p", NULL, NULL, &regs, &why);
+		int r = elf_load(&e.t, e.exe, "/p", NULL, NULL, &regs, &why);
 		fake_fail_frame_alloc_after(-1);
 		CHECK(r == 0 || (r == -ENOMEM && why));
 		mm_put(e.p.mm);

@@ -61,6 +61,7 @@ static int load(struct elfenv *e, const void *img, size_t len, const char **why,
 	e->p.mm = mm_create(e->p.as);
 	e->p.uid = e->p.euid = 1000;
 	e->p.gid = e->p.egid = 100;
+	CHECK_EQ(vfs_init(), 0); /* the loader looks PT_INTERP up there */
 	e->p.fs = fs_context_create();
 	e->t.proc = &e->p;
 	return elf_load(&e->t, e->exe, "/bin/prog", argv, envp, regs, why);

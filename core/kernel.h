@@ -283,6 +283,11 @@ struct proc {
 struct proc *proc_by_pid(int pid);
 /* Whether a live process is in process group pgid. */
 bool proc_pgrp_exists(int pgid);
+/* Whether process group pgid is orphaned: no live member has a parent in
+ * another group of the same session (Linux's is_current_pgrp_orphaned). */
+bool proc_pgrp_orphaned(int pgid);
+/* Send signo to every live process of group pgid, from the kernel. */
+void proc_signal_pgrp(int pgid, int signo);
 struct thread *thread_by_tid(int tid);
 int task_alloc_id(void);
 extern struct list_head all_procs, all_threads;

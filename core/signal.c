@@ -5,9 +5,6 @@
  * client.  The frame itself is the arch's business (sigframe.c).
  *
  * Differences from Linux, on purpose for now:
- *  - SIGTSTP, SIGTTIN and SIGTTOU stop a process even in an orphaned
- *    process group, and nothing sends SIGTTIN/SIGTTOU to a background
- *    job touching the console;
  *  - the first process is pid 1 but is not protected the way Linux
  *    protects a namespace's init from signals it has no handler for.
  */
@@ -438,6 +435,12 @@ void sig_send_proc(struct proc *p, int signo, const struct siginfo_lx *info)
 	sig_send_proc_from(p, signo, info, NULL);
 }
 
+bool sig_ignored_or_blocked(struct thread *t, int signo)
+{
+	return (t->sigmask & LX_SIGMASK(signo)) || !t->proc->sighand ||
+	       action_of(t->proc, signo)->handler == LX_SIG_IGN;
+}
+
 void sig_force_fault(struct thread *t, int signo, int code, uint64_t addr)
 {
 	struct sigaction_lx *ka;
@@ -579,6 +582,10 @@ bool sig_deliver_pending(struct thread *t)
 			case DFL_IGN:
 				continue;
 			case DFL_STOP:
+				/* Nobody could continue an orphaned group:
+				 * Linux drops the terminal's stop signals. */
+				if (signo != SIGSTOP && proc_pgrp_orphaned(p->pgid))
+					continue;
 				/* The thread stops here.  An interrupted call is
 				 * settled when SIGCONT lets it go (the delivery
 				 * then runs again): it goes on, unless a SIGCONT

@@ -2,7 +2,10 @@
  * The console: fds 0, 1, 2 of the first process are the caller's own
  * stdin, stdout and stderr, reached through plat_console_*.  Input never
  * blocks the server: with nothing to read, the reader asks the platform
- * for an EV_CONSOLE event and parks on console_wq.
+ * for an EV_CONSOLE event and parks on console_wq.  When the console is a
+ * terminal, a process of its session outside the foreground group meets
+ * job control: SIGTTIN when it reads, SIGTTOU when it writes with TOSTOP
+ * set or changes the terminal's settings or foreground group.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@ static bool ahead_eof;
 #define LX_TIOCGSID 0x5429
 #define LX_TIOCSWINSZ 0x5414
 #define LX_TERMIOS_SIZE 36 /* the kernel's struct termios (not glibc's) */
+#define LX_TOSTOP 0400     /* c_lflag, the fourth word of struct termios */
 
 static int stream_of(struct file *f)
 {
@@ -64,11 +68,16 @@ struct inode *console_inode(int stream)
 	return stream_ino[stream];
 }
 
+static long tty_check(struct thread *t, int s, int sig, bool write);
+
 static long console_read(struct file *f, struct thread *t, void *buf, size_t len, uint64_t *pos)
 {
 	long r;
 	if (len == 0)
 		return 0;
+	r = tty_check(t, 0, SIGTTIN, false);
+	if (r)
+		return r;
 	if (ahead_len) {
 		size_t n = len < ahead_len ? len : ahead_len;
 		memcpy(buf, ahead, n);
@@ -90,8 +99,11 @@ static long console_write(struct file *f, struct thread *t, const void *buf, siz
                           uint64_t *pos)
 {
 	int s = stream_of(f);
+	long r = tty_check(t, s, SIGTTOU, true);
+	if (r)
+		return r;
 	/* A read-write terminal fd 0 writes where the terminal is. */
-	long r = plat_console_write(s == 0 ? 1 : s, buf, len);
+	r = plat_console_write(s == 0 ? 1 : s, buf, len);
 	/* The caller's stream is a pipe nobody reads any more: the writer
 	 * gets SIGPIPE as well as EPIPE, as with any pipe (`yes | head`). */
 	if (r == -EPIPE)
@@ -141,16 +153,53 @@ int console_foreground_pgrp(void)
 	return first && !first->exiting ? first->pgid : 0;
 }
 
+/* Whether the terminal's TOSTOP is set.  The settings live on the host's
+ * terminal (TCSETS passes through), so they are asked for there, and only
+ * for a background write. */
+static bool tostop(int s)
+{
+	uint32_t termios[LX_TERMIOS_SIZE / 4 + 1];
+	return plat_console_ioctl(s == 0 ? 1 : s, LX_TCGETS, termios) >= 0 &&
+	       (termios[3] & LX_TOSTOP);
+}
+
+/* Linux's __tty_check_change, for a call of t on the terminal stream s
+ * that sig guards (SIGTTIN: a read; SIGTTOU: a write, guarded only when
+ * TOSTOP is set, or a change of settings or foreground group).  A process of the
+ * console's session outside its foreground group has its whole group
+ * signalled and the call runs again once the group is continued
+ * (ERESTARTSYS) -- unless t blocks or ignores sig (a read is EIO, the rest
+ * goes on) or the group is orphaned (EIO: nobody could continue it).  A
+ * console that is not a terminal is nobody's controlling terminal. */
+static long tty_check(struct thread *t, int s, int sig, bool write)
+{
+	struct proc *p = t ? t->proc : NULL, *first = proc_by_pid(sched_first_pid());
+	if (!p || !first || p->sid != first->sid || plat_console_kind(s) != 1)
+		return 0;
+	int fg = console_foreground_pgrp();
+	if (!fg || p->pgid == fg || (write && !tostop(s)))
+		return 0;
+	if (sig_ignored_or_blocked(t, sig))
+		return sig == SIGTTIN ? -EIO : 0;
+	if (proc_pgrp_orphaned(p->pgid))
+		return -EIO;
+	proc_signal_pgrp(p->pgid, sig);
+	return -ERESTARTSYS;
+}
+
 /* Job control requests that concern only the guest's view of the
  * terminal: answered here, never passed to the host's. */
-static long console_jobctl(struct thread *t, unsigned long cmd, uint64_t arg)
+static long console_jobctl(struct thread *t, int s, unsigned long cmd, uint64_t arg)
 {
 	int32_t v;
 	switch (cmd) {
 	case LX_TIOCGPGRP:
 		v = console_foreground_pgrp();
 		return copy_to_user(t, arg, &v, sizeof v) < 0 ? -EFAULT : 0;
-	case LX_TIOCSPGRP:
+	case LX_TIOCSPGRP: {
+		long r = tty_check(t, s, SIGTTOU, false);
+		if (r)
+			return r == -EIO ? -ENOTTY : r;
 		if (copy_from_user(t, &v, arg, sizeof v) < 0)
 			return -EFAULT;
 		if (v < 0)
@@ -159,6 +208,7 @@ static long console_jobctl(struct thread *t, unsigned long cmd, uint64_t arg)
 			return -ESRCH;
 		fg_pgrp = v;
 		return 0;
+	}
 	case LX_TIOCGSID: {
 		struct proc *first = proc_by_pid(sched_first_pid());
 		v = first ? first->sid : t->proc->sid;
@@ -196,7 +246,7 @@ static long console_ioctl(struct file *f, struct thread *t, unsigned long cmd, u
 	case LX_TIOCGSID:
 	case LX_TIOCSCTTY:
 	case LX_TIOCNOTTY:
-		return plat_console_kind(s) == 1 ? console_jobctl(t, cmd, arg) : -ENOTTY;
+		return plat_console_kind(s) == 1 ? console_jobctl(t, s, cmd, arg) : -ENOTTY;
 	case 0x541b: /* FIONREAD */
 		if (plat_console_kind(s) == 1 || s == 0) {
 			int32_t n = (int32_t)ahead_len;
@@ -215,6 +265,11 @@ static long console_ioctl(struct file *f, struct thread *t, unsigned long cmd, u
 	 * a stream that is not a terminal. */
 	if (plat_console_kind(s) != 1)
 		return -ENOTTY;
+	if (cmd == LX_TCSETS || cmd == LX_TCSETSW || cmd == LX_TCSETSF) {
+		r = tty_check(t, s, SIGTTOU, false);
+		if (r)
+			return r;
+	}
 	memset(buf, 0, sizeof buf);
 	if (in && copy_from_user(t, buf, arg, in) < 0)
 		return -EFAULT;

@@ -112,6 +112,10 @@ struct file_ops {
 	 * is O_NONBLOCK.  pos is the file position to use and advance. */
 	long (*read)(struct file *f, struct thread *t, void *buf, size_t len, uint64_t *pos);
 	long (*write)(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos);
+	/* Put back the last n bytes a read of a stream just gave (the client
+	 * could not take them: a bad page), so that the next read gets them
+	 * as on Linux.  NULL: a file with a position, or messages. */
+	void (*unread)(struct file *f, const void *buf, size_t n);
 	/* Readiness (POLL* bits) and the queue woken when it may change. */
 	unsigned (*poll)(struct file *f, struct waitq **wq);
 	/* ioctl beyond the generic ones (FIONBIO, FIOCLEX...); -ENOTTY. */

@@ -208,6 +208,7 @@ static long futex_park(struct thread *t)
 		queue_put(q);
 		return r;
 	}
+	t->sees_signal_wake = true;
 	return thread_park(t, t->sys.futex.deadline);
 }
 
@@ -284,15 +285,39 @@ static long futex_wait(struct thread *t, struct mm *mm, bool private, uint64_t u
 	return futex_park(t);
 }
 
-/* A re-dispatch of a parked FUTEX_WAIT: woken, timed out, or spurious. */
-static long futex_wait_again(struct thread *t)
+static long futex_restart(struct thread *t);
+
+/* A re-dispatch of a parked wait (uaddr, val, private: its arguments):
+ * woken, timed out, interrupted, or spurious.  Interrupted, a wait without
+ * a timeout runs again after a handler with SA_RESTART; one with a timeout
+ * answers EINTR to a handler, and after a stop and SIGCONT goes on to the
+ * same deadline (restart_syscall), re-reading the word as Linux does. */
+static long futex_wait_again(struct thread *t, uint64_t uaddr, uint32_t val, bool private)
 {
 	if (t->sys.futex.woken)
 		return 0;
 	if (t->wake == WAKE_TIMEOUT)
 		return -ETIMEDOUT;
+	if (t->wake == WAKE_SIGNAL) {
+		if (!t->sys.futex.deadline)
+			return -ERESTARTSYS;
+		t->restart =
+		    (struct restart_block){.fn = futex_restart,
+		                           .deadline = t->sys.futex.deadline,
+		                           .a = {uaddr, val, t->sys.futex.bitset, private}};
+		return -ERESTART_RESTARTBLOCK;
+	}
 	/* A wake-up that was not ours: wait on, without re-reading. */
 	return futex_park(t);
+}
+
+static long futex_restart(struct thread *t)
+{
+	const uint64_t *a = t->restart.a;
+	if (t->wake != WAKE_NONE)
+		return futex_wait_again(t, a[0], (uint32_t)a[1], a[3]);
+	return futex_wait(t, t->proc->mm, a[3], a[0], (uint32_t)a[1], (uint32_t)a[2],
+	                  t->restart.deadline);
 }
 
 /* ---- WAKE_OP, REQUEUE -------------------------------------------------------------- */
@@ -420,7 +445,7 @@ long sys_futex(struct thread *t, const struct sysargs *a)
 
 	/* The same call again after a park (see kernel.h). */
 	if (t->wake != WAKE_NONE && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET))
-		return futex_wait_again(t);
+		return futex_wait_again(t, uaddr, val, private);
 
 	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI &&
 	    cmd != FUTEX_LOCK_PI2)

@@ -35,10 +35,20 @@ struct file;
 /* Internal result: registers were replaced wholesale (rt_sigreturn), do
  * not store a return value. */
 #define SYS_NORETURN (-100003L)
-/* Linux's internal "interrupted, restart if the handler has SA_RESTART";
- * never seen by a client (the dispatcher turns it into -EINTR or a
- * restart). */
+/* Linux's internal answers of a call a signal interrupted, never seen by a
+ * client: the dispatcher stores -EINTR and keeps the code in
+ * t->restart_pending, and signal delivery (signal.c) decides as Linux does:
+ *   ERESTARTSYS            runs again after a handler with SA_RESTART, or
+ *                          when no handler runs (a stop, an ignored signal);
+ *   ERESTARTNOHAND         runs again only when no handler runs;
+ *   ERESTART_RESTARTBLOCK  like ERESTARTNOHAND, but as restart_syscall,
+ *                          which goes on with what the call left in
+ *                          t->restart (a sleep's deadline: no new full
+ *                          timeout after SIGCONT). */
 #define ERESTARTSYS 512
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+#define SYS_NR_RESTART_SYSCALL ARCH_SYS_NR(219, 128)
 
 /* ---- Syscall arguments and handlers --------------------------------------- */
 struct sysargs {
@@ -58,7 +68,9 @@ typedef long (*sys_handler)(struct thread *t, const struct sysargs *a);
  *   WAKE_EVENT  a queue it waited on was woken (re-check the condition;
  *               park again if it does not hold)
  *   WAKE_TIMEOUT the deadline passed
- * A signal never re-enters the handler: the dispatcher returns -EINTR.
+ * A signal does not re-enter the handler unless it set t->sees_signal_wake
+ * (then t->wake is WAKE_SIGNAL): the dispatcher answers -EINTR or one of
+ * the ERESTART* codes above, as Linux does for that call.
  * State a handler wants to keep across parks lives in t->sys (a union
  * below) and is valid while t->wake != WAKE_NONE.
  */
@@ -211,9 +223,16 @@ struct thread {
 	struct list_head rtqueue; /* further instances of pending real-time signals */
 	struct sigaltstack_lx altstack;
 	int in_sigreturn_frame;
-	/* The syscall just interrupted may run again after the handler:
-	 * decided by the handler's SA_RESTART (signal.c). */
-	bool restart_pending;
+	/* The syscall just interrupted may run again: 0 or the ERESTART*
+	 * code it ended with, settled at delivery (signal.c). */
+	int restart_pending;
+	/* What restart_syscall goes on with (Linux's restart_block): set by
+	 * a call that answers ERESTART_RESTARTBLOCK, cleared by sigreturn. */
+	struct restart_block {
+		long (*fn)(struct thread *t); /* NULL: restart_syscall is EINTR */
+		uint64_t deadline;            /* absolute monotonic ns, 0: none */
+		uint64_t a[4];
+	} restart;
 
 	char comm[16];
 	uint64_t start_ns; /* creation time (THREAD_CPUTIME approximation) */
@@ -277,6 +296,11 @@ struct proc {
 struct proc *proc_by_pid(int pid);
 /* Whether a live process is in process group pgid. */
 bool proc_pgrp_exists(int pgid);
+/* Whether process group pgid is orphaned: no live member has a parent in
+ * another group of the same session (Linux's is_current_pgrp_orphaned). */
+bool proc_pgrp_orphaned(int pgid);
+/* Send signo to every live process of group pgid, from the kernel. */
+void proc_signal_pgrp(int pgid, int signo);
 struct thread *thread_by_tid(int tid);
 int task_alloc_id(void);
 extern struct list_head all_procs, all_threads;

@@ -68,6 +68,17 @@ static long pipe_read(struct file *f, struct thread *t, void *buf, size_t len, u
 	return (long)n;
 }
 
+static void pipe_unread(struct file *f, const void *buf, size_t n)
+{
+	struct pipe *p = pipe_of(f);
+	/* The bytes were just taken: there is room for them before head. */
+	p->head = (p->head + p->cap - n) % p->cap;
+	p->len += n;
+	size_t first = p->cap - p->head < n ? p->cap - p->head : n;
+	memcpy(p->buf + p->head, buf, first);
+	memcpy(p->buf, (const char *)buf + first, n - first);
+}
+
 static long pipe_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
 	struct pipe *p = pipe_of(f);
@@ -139,6 +150,7 @@ static void pipe_describe(struct file *f, char *buf, size_t size)
 
 static const struct file_ops pipe_read_ops = {
     .read = pipe_read,
+    .unread = pipe_unread,
     .poll = pipe_poll,
     .release = pipe_release,
     .describe = pipe_describe,

@@ -2,7 +2,10 @@
  * poll, ppoll, select, pselect6: one readiness pass over the files (each
  * file type reports its POLL* bits and the wait queue that changes them),
  * and if nothing is ready, a park on all those queues with the deadline;
- * the re-dispatch after a wake makes a new pass.
+ * the re-dispatch after a wake makes a new pass.  A signal ends the wait
+ * as on Linux: a handler sees EINTR, while after a stop and SIGCONT poll
+ * goes on to the same deadline (restart_syscall) and ppoll, select and
+ * pselect6 run again with the time left, written back to their timeout.
  *
  * Deliberate difference: the signal mask argument of ppoll and pselect6
  * is checked but not applied (the call runs with the thread's own mask).
@@ -33,6 +36,22 @@ static int64_t remaining(uint64_t deadline)
 {
 	uint64_t now = now_ns();
 	return deadline > now ? (int64_t)(deadline - now) : 0;
+}
+
+/* Write the time left until deadline to a timeout argument. */
+static int write_left(struct thread *t, uint64_t uts, uint64_t deadline, bool timeval)
+{
+	int64_t left = remaining(deadline);
+	int64_t v[2] = {left / 1000000000, timeval ? left % 1000000000 / 1000 : left % 1000000000};
+	return copy_to_user(t, uts, v, sizeof v);
+}
+
+/* ppoll, select, pselect6 woken by a signal: Linux's poll_select_finish. */
+static long interrupted(struct thread *t, uint64_t uts, int64_t rel_ns, bool timeval)
+{
+	if (uts && rel_ns > 0 && write_left(t, uts, t->sys.deadline, timeval) < 0)
+		return -EINTR;
+	return -ERESTARTNOHAND;
 }
 
 /* One pass; with wait, registers t on the queue of every file not ready. */
@@ -72,6 +91,8 @@ static long do_poll(struct thread *t, uint64_t ufds, uint64_t nfds, int64_t rel_
 	uint64_t deadline;
 	long r;
 
+	if (t->wake == WAKE_SIGNAL)
+		return interrupted(t, uts, rel_ns, false);
 	if (nfds > fd_limit(t->proc))
 		return -EINVAL;
 	deadline = poll_deadline(t, rel_ns, &no_wait);
@@ -85,24 +106,43 @@ static long do_poll(struct thread *t, uint64_t ufds, uint64_t nfds, int64_t rel_
 	r = poll_pass(t, fds, (unsigned)nfds, !no_wait);
 	if (r == 0 && !no_wait) {
 		free(fds);
+		t->sees_signal_wake = true;
 		return thread_park(t, deadline);
 	}
 	for (unsigned i = 0; i < nfds; i++)
 		if (copy_to_user(t, ufds + i * sizeof *fds + 6, &fds[i].revents, 2) < 0)
 			r = -EFAULT;
 	free(fds);
-	if (uts && rel_ns > 0 && r >= 0) {
-		int64_t left = remaining(deadline), ts[2] = {left / 1000000000, left % 1000000000};
-		copy_to_user(t, uts, ts, sizeof ts);
-	}
+	if (uts && rel_ns > 0 && r >= 0)
+		write_left(t, uts, deadline, false);
 	return r;
+}
+
+static long poll_restart(struct thread *t);
+
+/* poll has no timeout to write back: a signal leaves its deadline in the
+ * restart block. */
+static long poll_common(struct thread *t, uint64_t ufds, uint64_t nfds, int64_t rel_ns)
+{
+	if (t->wake == WAKE_SIGNAL) {
+		t->restart = (struct restart_block){
+		    .fn = poll_restart, .deadline = t->sys.deadline, .a = {ufds, nfds}};
+		return -ERESTART_RESTARTBLOCK;
+	}
+	return do_poll(t, ufds, nfds, rel_ns, 0);
+}
+
+static long poll_restart(struct thread *t)
+{
+	uint64_t d = t->restart.deadline;
+	return poll_common(t, t->restart.a[0], t->restart.a[1], d ? remaining(d) : -1);
 }
 
 long sys_poll(struct thread *t, const struct sysargs *a)
 {
 	int timeout = (int)a->a[2];
-	return do_poll(t, a->a[0], (unsigned)a->a[1], timeout < 0 ? -1 : (int64_t)timeout * 1000000,
-	               0);
+	return poll_common(t, a->a[0], (unsigned)a->a[1],
+	                   timeout < 0 ? -1 : (int64_t)timeout * 1000000);
 }
 
 int poll_get_timespec(struct thread *t, uint64_t uts, int64_t *rel_ns)
@@ -175,6 +215,8 @@ static long do_select(struct thread *t, int nfds, uint64_t uin, uint64_t uout, u
 	long r = 0;
 	int count = 0;
 
+	if (t->wake == WAKE_SIGNAL)
+		return interrupted(t, uts, rel_ns, timeval);
 	if (nfds < 0)
 		return -EINVAL;
 	nfds = select_clamp(t->proc, nfds);
@@ -231,6 +273,7 @@ static long do_select(struct thread *t, int nfds, uint64_t uin, uint64_t uout, u
 	}
 	if (r == 0 && count == 0 && !no_wait) {
 		free(in);
+		t->sees_signal_wake = true;
 		return thread_park(t, deadline);
 	}
 	if (r == 0) {
@@ -242,12 +285,8 @@ static long do_select(struct thread *t, int nfds, uint64_t uin, uint64_t uout, u
 			r = count;
 	}
 	free(in);
-	if (r >= 0 && uts && rel_ns > 0) {
-		int64_t left = remaining(deadline);
-		int64_t v[2] = {left / 1000000000,
-		                timeval ? left % 1000000000 / 1000 : left % 1000000000};
-		copy_to_user(t, uts, v, sizeof v);
-	}
+	if (r >= 0 && uts && rel_ns > 0)
+		write_left(t, uts, deadline, timeval);
 	return r;
 }
 

@@ -247,27 +247,28 @@ void sched_kick(struct thread *t)
 		plat_thread_kick(t->pt);
 }
 
-/* Whether a call interrupted by a signal comes back after a handler with
- * SA_RESTART (Linux's -ERESTARTSYS), rather than failing with EINTR
- * whatever the handler's flags (sleeps, poll/select, sigsuspend, waits
- * with a timeout: Linux's -ERESTARTNOHAND and restart blocks, which only
- * matter when no handler runs, and without stop signals one always does). */
-static bool restartable(const struct sys_entry *e, const struct sysargs *a)
+/* What a call interrupted by a signal answers when it does not look at the
+ * wake itself (calls that do set sees_signal_wake: sleeps, poll/select,
+ * futex waits, sigtimedwait): Linux's -ERESTARTSYS for the calls that come
+ * back after a handler with SA_RESTART, -ERESTARTNOHAND for the waits
+ * that run again only when no handler ran (a stop and SIGCONT), -EINTR
+ * for the rest. */
+static long interrupted(const struct sys_entry *e)
 {
-	static const char *const names[] = {
+	static const char *const restartsys[] = {
 	    "read",     "write",   "readv",    "writev", "pread64", "pwrite64", "preadv",
 	    "pwritev",  "preadv2", "pwritev2", "wait4",  "waitid",  "open",     "openat",
 	    "sendfile", "splice",  "tee",      "flock",  "fcntl",   "ioctl",    "accept",
 	    "accept4",  "connect", "recvfrom", "sendto", "recvmsg", "sendmsg",  "copy_file_range",
 	};
 	if (!e)
-		return false;
-	if (!strcmp(e->name, "futex"))
-		return a->a[3] == 0; /* a wait without a timeout */
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (!strcmp(e->name, names[i]))
-			return true;
-	return false;
+		return -EINTR;
+	for (size_t i = 0; i < sizeof restartsys / sizeof restartsys[0]; i++)
+		if (!strcmp(e->name, restartsys[i]))
+			return -ERESTARTSYS;
+	if (!strcmp(e->name, "pause") || !strcmp(e->name, "rt_sigsuspend"))
+		return -ERESTARTNOHAND;
+	return -EINTR;
 }
 
 /* Run (or re-run after a wake) the syscall recorded in t->cur. */
@@ -280,9 +281,9 @@ static void run_syscall(struct thread *t)
 	if (core_cfg.trace)
 		trace_enter(t, e, &tc);
 	if (t->wake == WAKE_SIGNAL && !t->sees_signal_wake)
-		/* Whether it comes back after the handler (SA_RESTART) is
-		 * decided when the signal is delivered (sig_deliver_pending). */
-		r = restartable(e, &t->cur) ? -ERESTARTSYS : -EINTR;
+		/* Whether it runs again is decided when the signal is
+		 * delivered (sig_deliver_pending). */
+		r = interrupted(e);
 	else if (e)
 		r = e->handler(t, &t->cur);
 	else
@@ -300,8 +301,8 @@ static void run_syscall(struct thread *t)
 	drop_waiters(t);
 	t->wake = WAKE_NONE;
 	t->sees_signal_wake = false;
-	if (r == -ERESTARTSYS) {
-		t->restart_pending = true;
+	if (r == -ERESTARTSYS || r == -ERESTARTNOHAND || r == -ERESTART_RESTARTBLOCK) {
+		t->restart_pending = (int)-r;
 		r = -EINTR;
 	}
 	if (r != SYS_NORETURN)

@@ -5,12 +5,6 @@
  * client.  The frame itself is the arch's business (sigframe.c).
  *
  * Differences from Linux, on purpose for now:
- *  - a call interrupted by a stop (other than the restartable ones, see
- *    sched.c) fails with EINTR after SIGCONT, where Linux resumes a sleep
- *    with the time left;
- *  - SIGTSTP, SIGTTIN and SIGTTOU stop a process even in an orphaned
- *    process group, and nothing sends SIGTTIN/SIGTTOU to a background
- *    job touching the console;
  *  - the first process is pid 1 but is not protected the way Linux
  *    protects a namespace's init from signals it has no handler for.
  */
@@ -441,6 +435,12 @@ void sig_send_proc(struct proc *p, int signo, const struct siginfo_lx *info)
 	sig_send_proc_from(p, signo, info, NULL);
 }
 
+bool sig_ignored_or_blocked(struct thread *t, int signo)
+{
+	return (t->sigmask & LX_SIGMASK(signo)) || !t->proc->sighand ||
+	       action_of(t->proc, signo)->handler == LX_SIG_IGN;
+}
+
 void sig_force_fault(struct thread *t, int signo, int code, uint64_t addr)
 {
 	struct sigaction_lx *ka;
@@ -539,6 +539,19 @@ static void frame_failed(struct thread *t, int signo)
 	sig_force_fault(t, SIGSEGV, LX_SI_KERNEL, 0);
 }
 
+/* Linux's rules for a call a signal interrupted (t->restart_pending, see
+ * kernel.h), once it is known whether a handler runs (act) or not (NULL). */
+static void settle_restart(struct thread *t, const struct sigaction_lx *act)
+{
+	int kind = t->restart_pending;
+	t->restart_pending = 0;
+	if (!kind || (act && !(kind == ERESTARTSYS && (act->flags & LX_SA_RESTART))))
+		return; /* the call's EINTR stays */
+	arch_sys_rewind(&t->regs,
+	                kind == ERESTART_RESTARTBLOCK ? SYS_NR_RESTART_SYSCALL : t->cur.nr,
+	                t->cur.a[0]);
+}
+
 bool sig_deliver_pending(struct thread *t)
 {
 	struct proc *p = t->proc;
@@ -552,9 +565,7 @@ bool sig_deliver_pending(struct thread *t)
 		struct siginfo_lx info;
 		if (!ready) {
 			/* No handler ran: an interrupted call simply goes on. */
-			if (t->restart_pending)
-				arch_sys_rewind(&t->regs, t->cur.nr, t->cur.a[0]);
-			t->restart_pending = false;
+			settle_restart(t, NULL);
 			restore_temp_mask(t);
 			return true;
 		}
@@ -571,13 +582,15 @@ bool sig_deliver_pending(struct thread *t)
 			case DFL_IGN:
 				continue;
 			case DFL_STOP:
-				/* The thread stops here; an interrupted call runs
-				 * again after SIGCONT, as when no handler runs. */
+				/* Nobody could continue an orphaned group:
+				 * Linux drops the terminal's stop signals. */
+				if (signo != SIGSTOP && proc_pgrp_orphaned(p->pgid))
+					continue;
+				/* The thread stops here.  An interrupted call is
+				 * settled when SIGCONT lets it go (the delivery
+				 * then runs again): it goes on, unless a SIGCONT
+				 * handler runs first, as on Linux. */
 				proc_stop(p, signo);
-				if (t->restart_pending)
-					arch_sys_rewind(&t->regs, t->cur.nr, t->cur.a[0]);
-				t->restart_pending = false;
-				restore_temp_mask(t);
 				return true;
 			case DFL_CORE:
 				/* Linux sets the core bit only when a dump was
@@ -596,9 +609,7 @@ bool sig_deliver_pending(struct thread *t)
 			ka->handler = LX_SIG_DFL;
 		/* The frame saves the registers sigreturn goes back to: those
 		 * of the call again, or its EINTR. */
-		if (t->restart_pending && (act.flags & LX_SA_RESTART))
-			arch_sys_rewind(&t->regs, t->cur.nr, t->cur.a[0]);
-		t->restart_pending = false;
+		settle_restart(t, &act);
 		/* The frame keeps the mask sigreturn goes back to: the
 		 * thread's own when the call ran under a temporary one. */
 		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;

@@ -72,6 +72,20 @@ static void ring_get(struct usock *s, void *dst, size_t n)
 		s->head = 0;
 }
 
+/* A stream's bytes the client could not take go back in front
+ * (file_ops.unread); a message is gone, as on Linux. */
+static void sock_unread(struct file *f, const void *buf, size_t n)
+{
+	struct usock *s = sock_of(f);
+	if (message_type(s))
+		return;
+	s->head = (s->head + SOCK_BUF - n) % SOCK_BUF;
+	s->len += n;
+	size_t first = SOCK_BUF - s->head < n ? SOCK_BUF - s->head : n;
+	memcpy(s->buf + s->head, buf, first);
+	memcpy(s->buf, (const char *)buf + first, n - first);
+}
+
 long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc)
 {
 	struct usock *s = sock_of(f);
@@ -184,6 +198,7 @@ static void sock_describe(struct file *f, char *buf, size_t size)
 static const struct file_ops sock_ops = {
     .read = sock_read,
     .write = sock_write,
+    .unread = sock_unread,
     .poll = sock_poll,
     .release = sock_release,
     .describe = sock_describe,

@@ -150,15 +150,20 @@ static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov,
 			/* A pipe write of up to PIPE_BUF must stay whole. */
 			r = xfer(t, f, kbuf, n, p, true, o);
 		} else {
-			/* The position moves only over bytes the client got.
-			 * (Deliberate difference: bytes a pipe gave that the
-			 * client could not take are lost; Linux leaves them.) */
+			/* The position moves only over bytes the client got;
+			 * a pipe or stream socket takes the others back, so
+			 * the next read has them, as on Linux.  (Deliberate
+			 * difference: Linux's pipe gives only whole pipe
+			 * buffers, the bytes of one write up to a page; we
+			 * give every byte before the bad page.) */
 			uint64_t rp = *p, start = *p;
 			r = xfer(t, f, kbuf, n, &rp, false, o);
 			if (r > 0) {
 				size_t got = iov_copy(t, iov, cnt, done, kbuf, (size_t)r, true);
 				if (got < (size_t)r) {
 					fault = true;
+					if (f->ops->unread)
+						f->ops->unread(f, kbuf + got, (size_t)r - got);
 					r = got ? (long)got : -EFAULT;
 					rp = start + got;
 				}

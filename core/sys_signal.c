@@ -256,7 +256,8 @@ long sys_rt_tgsigqueueinfo(struct thread *t, const struct sysargs *a)
 
 /* Wait for a signal under a temporary mask.  Only a signal ends the park
  * (there is no queue and no deadline), and the dispatcher then returns
- * -EINTR after which the handler runs with the thread's own mask saved in
+ * -EINTR (ERESTARTNOHAND: a stop and SIGCONT do not end it) after which
+ * the handler runs with the thread's own mask saved in
  * its frame. */
 long sys_rt_sigsuspend(struct thread *t, const struct sysargs *a)
 {
@@ -320,6 +321,15 @@ long sys_rt_sigtimedwait(struct thread *t, const struct sysargs *a)
 	return thread_park(t, t->sys.generic.deadline);
 }
 
+/* Linux's restart_syscall: what a call interrupted with
+ * ERESTART_RESTARTBLOCK left to do after a stop and SIGCONT (kernel.h). */
+long sys_restart_syscall(struct thread *t, const struct sysargs *a)
+{
+	if (!t->restart.fn)
+		return -EINTR;
+	return t->restart.fn(t);
+}
+
 long sys_pause(struct thread *t, const struct sysargs *a)
 {
 	return thread_park(t, 0);
@@ -336,6 +346,7 @@ long sys_rt_sigreturn(struct thread *t, const struct sysargs *a)
 		return 0;
 	}
 	sig_set_mask(t, mask);
+	t->restart.fn = NULL; /* as Linux's restore_sigcontext */
 	/* Linux ignores every error of this but EFAULT (none here). */
 	(void)sig_altstack_set(t, &ss, arch_sp(&t->regs));
 	return SYS_NORETURN;

@@ -10,9 +10,7 @@
  *  - BOOTTIME is MONOTONIC (no suspend), TAI is REALTIME (offset 0, as on
  *    a Linux whose NTP daemon never set one);
  *  - a sleep on the realtime clock is converted to a monotonic deadline
- *    once, so setting the clock later does not move it;
- *  - an interrupted nanosleep does not write the remaining time: the
- *    dispatcher answers EINTR without calling the handler again.
+ *    once, so setting the clock later does not move it.
  */
 #include <string.h>
 
@@ -143,25 +141,42 @@ static uint64_t ts_ns(const struct timespec_lx *ts)
 	return add_sat((uint64_t)ts->tv_sec * NSEC_PER_SEC, (uint64_t)ts->tv_nsec);
 }
 
+static long sleep_restart(struct thread *t);
+
 /* Park until t->sys.deadline (monotonic), or answer at once if it passed.
- * Also the re-dispatch path: a timeout means done, a signal means EINTR
- * with the time left written to rem (0: not wanted), any other wake-up is
- * spurious and the sleep goes on. */
-static long sleep_until(struct thread *t, uint64_t rem)
+ * Also the re-dispatch path: a timeout means done, any wake-up but a
+ * signal is spurious and the sleep goes on.  A signal ends a relative
+ * sleep as Linux's does: the time left is written to rem (0: not wanted)
+ * and the answer is ERESTART_RESTARTBLOCK, so that a handler sees EINTR
+ * but a stop and SIGCONT resume the sleep to the same deadline; an
+ * absolute sleep just runs again (ERESTARTNOHAND). */
+static long sleep_until(struct thread *t, uint64_t rem, bool absolute)
 {
 	uint64_t now = now_ns();
 	if (t->wake == WAKE_TIMEOUT || now >= t->sys.deadline)
 		return 0;
 	if (t->wake == WAKE_SIGNAL) {
+		if (absolute)
+			return -ERESTARTNOHAND;
 		uint64_t left = t->sys.deadline - now;
 		struct timespec_lx ts = {(int64_t)(left / NSEC_PER_SEC),
 		                         (int64_t)(left % NSEC_PER_SEC)};
 		if (rem && copy_to_user(t, rem, &ts, sizeof ts) < 0)
 			return -EFAULT;
-		return -EINTR;
+		t->restart = (struct restart_block){
+		    .fn = sleep_restart, .deadline = t->sys.deadline, .a = {rem}};
+		return -ERESTART_RESTARTBLOCK;
 	}
 	t->sees_signal_wake = true;
 	return thread_park(t, t->sys.deadline);
+}
+
+/* restart_syscall after an interrupted relative sleep. */
+static long sleep_restart(struct thread *t)
+{
+	if (t->wake == WAKE_NONE)
+		t->sys.deadline = t->restart.deadline;
+	return sleep_until(t, t->restart.a[0], false);
 }
 
 long sys_nanosleep(struct thread *t, const struct sysargs *a)
@@ -170,13 +185,13 @@ long sys_nanosleep(struct thread *t, const struct sysargs *a)
 	int r;
 
 	if (t->wake != WAKE_NONE)
-		return sleep_until(t, a->a[1]);
+		return sleep_until(t, a->a[1], false);
 	r = read_request(t, a->a[0], &req);
 	if (r < 0)
 		return r;
 	uint64_t d = add_sat(now_ns(), ts_ns(&req));
 	t->sys.deadline = d ? d : 1;
-	return sleep_until(t, a->a[1]);
+	return sleep_until(t, a->a[1], false);
 }
 
 long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
@@ -189,7 +204,7 @@ long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
 	/* An absolute sleep has nothing to write back when interrupted. */
 	uint64_t rem = (flags & TIMER_ABSTIME) ? 0 : a->a[3];
 	if (t->wake != WAKE_NONE)
-		return sleep_until(t, rem);
+		return sleep_until(t, rem, flags & TIMER_ABSTIME);
 	switch (clk) {
 	case CLOCK_REALTIME:
 	case CLOCK_TAI:
@@ -223,5 +238,5 @@ long sys_clock_nanosleep(struct thread *t, const struct sysargs *a)
 		d = target <= rt ? now : add_sat(now, target - rt);
 	}
 	t->sys.deadline = d ? d : 1;
-	return sleep_until(t, rem);
+	return sleep_until(t, rem, flags & TIMER_ABSTIME);
 }

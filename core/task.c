@@ -35,6 +35,34 @@ bool proc_pgrp_exists(int pgid)
 	return false;
 }
 
+bool proc_pgrp_orphaned(int pgid)
+{
+	struct proc *p, *parent;
+	/* The first process counts as a parent like any other: it plays a
+	 * namespace's init, not the global init Linux leaves out.  Its own
+	 * parent is the caller of `persona run`, taken to be a shell in the
+	 * same session (as for a program a shell started), so its group is
+	 * not orphaned while it is there. */
+	list_for_each_entry(p, &all_procs, all_link)
+	{
+		if (p->pgid != pgid || p->exiting)
+			continue;
+		if (p->pid == sched_first_pid())
+			return false;
+		parent = proc_by_pid(p->ppid);
+		if (parent && !parent->exiting && parent->pgid != pgid && parent->sid == p->sid)
+			return false;
+	}
+	return true;
+}
+
+void proc_signal_pgrp(int pgid, int signo)
+{
+	struct proc *p;
+	list_for_each_entry(p, &all_procs, all_link) if (p->pgid == pgid && !p->exiting)
+	    sig_send_proc(p, signo, NULL);
+}
+
 struct thread *thread_by_tid(int tid)
 {
 	struct thread *t;

@@ -24,6 +24,9 @@ void sighand_put(struct sighand *sh);
  * (SI_USER from the sender's pid is filled in). */
 void sig_send_thread(struct thread *t, int signo, const struct siginfo_lx *info);
 void sig_send_proc(struct proc *p, int signo, const struct siginfo_lx *info);
+/* Whether t blocks signo or its process ignores it with SIG_IGN (Linux's
+ * is_ignored, for the terminal's SIGTTIN/SIGTTOU). */
+bool sig_ignored_or_blocked(struct thread *t, int signo);
 /* A synchronous fault signal for t (SIGSEGV, SIGILL, ...): delivered even
  * if blocked or ignored, as Linux's force_sig_fault does. */
 void sig_force_fault(struct thread *t, int signo, int code, uint64_t addr);

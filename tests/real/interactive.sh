@@ -4,7 +4,9 @@
 # `PERSONA run --root ROOT /bin/sh -i`, with the same lines typed at the
 # same pace: commands, a background job and its "Done" notice, `kill %1`,
 # a ^C that must end the foreground `sleep` and leave the shell alive, and
-# a ^Z that must stop it (job control) so that the shell can kill it.
+# a ^Z that must stop it (job control) so that the shell can kill it, a
+# background job reading the terminal (SIGTTIN) or writing to it with
+# `stty tostop` (SIGTTOU) stopped, as the shell then reports.
 #
 #   tests/real/interactive.sh PERSONA
 #
@@ -37,7 +39,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root/bin"
 cp "$BUSYBOX" "$root/bin/busybox"
-for a in sh echo sleep kill cat; do ln -s busybox "$root/bin/$a"; done
+for a in sh echo sleep kill cat stty; do ln -s busybox "$root/bin/$a"; done
 
 # feed FILE: type each line of FILE; "@ SECONDS" lines wait, "^C" and
 # "^Z" type those keys.
@@ -151,5 +153,43 @@ Killed +sleep 30
 ^still here$
 EOF
 run_case ctrl-z "$work/ctrlz.in" "$work/ctrlz.want"
+
+cat >"$work/ttin.in" <<'EOF'
+cat &
+@ 1
+jobs
+@ 0.5
+kill -9 %1
+@ 1
+echo after ttin
+@ 0.5
+exit 0
+EOF
+cat >"$work/ttin.want" <<'EOF'
+Stopped \(tty input\) +cat
+^after ttin$
+EOF
+run_case ttin "$work/ttin.in" "$work/ttin.want"
+
+cat >"$work/ttou.in" <<'EOF'
+stty tostop
+@ 0.5
+sh -c 'echo out from bg' &
+@ 1
+jobs
+@ 0.5
+stty -tostop
+@ 0.5
+kill -9 %1
+@ 1
+echo after ttou
+@ 0.5
+exit 0
+EOF
+cat >"$work/ttou.want" <<'EOF'
+Stopped \(tty output\) +sh -c
+^after ttou$
+EOF
+run_case ttou "$work/ttou.in" "$work/ttou.want"
 
 cmp_summary

@@ -2,7 +2,9 @@
  * Job control between a parent and its child: SIGSTOP and SIGCONT seen
  * through waitpid(WUNTRACED / WCONTINUED), waitid(WSTOPPED / WCONTINUED)
  * and SIGCHLD (CLD_STOPPED, CLD_CONTINUED, unless SA_NOCLDSTOP); a stopped
- * child still dies of SIGKILL.  Kept apart from wait.c so that a backend
+ * child still dies of SIGKILL; an orphaned process group is not stopped by
+ * SIGTSTP/SIGTTIN/SIGTTOU (only by SIGSTOP); a background group writing
+ * to an output that is not a terminal is not stopped.  Kept apart from wait.c so that a backend
  * without stop signals fails only here.
  */
 #include <signal.h>
@@ -130,5 +132,47 @@ int main(void)
 	kill(pid, SIGCONT);
 	st = reap(pid);
 	CHECK(exited_with(st, 3), "SIGCONT runs the child's handler (%s)", status_str(st));
+
+	/* A new session's group is orphaned (its parent is in another
+	 * session): Linux discards the terminal's stop signals there. */
+	pid = fork_flushed();
+	if (pid == 0) {
+		setsid();
+		raise(SIGTSTP);
+		raise(SIGTTIN);
+		raise(SIGTTOU);
+		_exit(4);
+	}
+	if (waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st))
+		kill(pid, SIGKILL);
+	st = WIFSTOPPED(st) ? reap(pid) : st;
+	CHECK(exited_with(st, 4),
+	      "an orphaned group is not stopped by SIGTSTP, SIGTTIN, SIGTTOU (%s)", status_str(st));
+	pid = fork_flushed();
+	if (pid == 0) {
+		setsid();
+		raise(SIGSTOP);
+		_exit(5);
+	}
+	CHECK(waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP,
+	      "but SIGSTOP stops it");
+	kill(pid, SIGCONT);
+	st = reap(pid);
+	CHECK(exited_with(st, 5), "and SIGCONT continues it (%s)", status_str(st));
+
+	/* A background group (not orphaned: its parent is in this session)
+	 * writing where no terminal is: no SIGTTOU, whatever TOSTOP is.  The
+	 * line is the child's, printed while the parent waits. */
+	pid = fork_flushed();
+	if (pid == 0) {
+		setpgid(0, 0);
+		printf("ok   a background group writes to an output that is not a terminal\n");
+		fflush(stdout);
+		_exit(isatty(1) ? 7 : 6);
+	}
+	if (waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st))
+		kill(pid, SIGKILL);
+	st = WIFSTOPPED(st) ? reap(pid) : st;
+	CHECK(exited_with(st, 6), "and is not stopped (%s)", status_str(st));
 	return check_done();
 }

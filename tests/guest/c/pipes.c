@@ -1,4 +1,5 @@
-/* Pipes: data, EOF, EAGAIN, EPIPE, poll readiness, and a writer thread. */
+/* Pipes: data, EOF, EAGAIN, EPIPE, poll readiness, a read running into a
+ * PROT_NONE page, and a writer thread. */
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "partial.h"
 
 #define TOTAL (1 << 20)
 
@@ -97,6 +99,9 @@ int main(void)
 	close(p[0]);
 	CHECK_ERR(write(p[1], "x", 1), EPIPE);
 	close(p[1]);
+
+	CHECK_OK(pipe(p));
+	check_partial_read(p[0], p[1], "pipe");
 
 	/* a writer thread and a blocking reader */
 	CHECK_OK(pipe(pfd));

@@ -1,8 +1,8 @@
 /*
  * socketpair(AF_UNIX): a stream pair across fork (data both ways, end of
  * file and EPIPE once the peer is gone), message boundaries and
- * truncation on SOCK_SEQPACKET, poll, shutdown, socket options, and the
- * errors for bad domains, types and non-socket fds.
+ * truncation on SOCK_SEQPACKET, a stream read running into a PROT_NONE page, poll, shutdown, socket
+ * options, and the errors for bad domains, types and non-socket fds.
  */
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "partial.h"
 
 int main(void)
 {
@@ -83,6 +84,9 @@ int main(void)
 	CHECK(send(99, "x", 1, 0) < 0 && errno == EBADF, "send on a closed fd: EBADF");
 	close(sv[0]);
 	close(sv[1]);
+
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	check_partial_read(sv[0], sv[1], "stream pair");
 
 	if (check_failures)
 		printf("FAILED: %d failed\n", check_failures);

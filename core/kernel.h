@@ -90,6 +90,11 @@ struct wq_watch {
 };
 void waitq_watch(struct waitq *q, struct wq_watch *w);
 void waitq_unwatch(struct wq_watch *w);
+/* q is going away: its watches are left on no queue. */
+void waitq_drop_watches(struct waitq *q);
+/* The thread whose system call the core is running, or NULL (what a
+ * file's poll means by "the caller", as Linux's current). */
+struct thread *sched_current(void);
 
 /* One registration of a parked thread on one wait queue (sched.c). */
 struct waiter {
@@ -279,6 +284,7 @@ struct proc {
 	struct waitq child_wq; /* threads of this process in wait4/waitid */
 	bool vfork_pending;    /* a vfork parent waits for exec or exit */
 	struct waitq vfork_wq; /* ... here */
+	struct waitq sigfd_wq; /* woken when a signal becomes pending (signalfd) */
 	/* ITIMER_REAL (alarm, setitimer): absolute monotonic ns, 0 off */
 	struct ktimer itimer;
 	uint64_t itimer_interval;

@@ -179,6 +179,16 @@ void waitq_unwatch(struct wq_watch *w)
 	w->next = NULL;
 }
 
+void waitq_drop_watches(struct waitq *q)
+{
+	while (q->watches) {
+		struct wq_watch *w = q->watches;
+		q->watches = w->next;
+		w->q = NULL;
+		w->next = NULL;
+	}
+}
+
 int waitq_wake(struct waitq *q, int n, bool (*match)(struct thread *, void *), void *arg)
 {
 	int woken = 0;
@@ -271,6 +281,13 @@ static long interrupted(const struct sys_entry *e)
 	return -EINTR;
 }
 
+static struct thread *current;
+
+struct thread *sched_current(void)
+{
+	return current;
+}
+
 /* Run (or re-run after a wake) the syscall recorded in t->cur. */
 static void run_syscall(struct thread *t)
 {
@@ -280,6 +297,7 @@ static void run_syscall(struct thread *t)
 
 	if (core_cfg.trace)
 		trace_enter(t, e, &tc);
+	current = t;
 	if (t->wake == WAKE_SIGNAL && !t->sees_signal_wake)
 		/* Whether it runs again is decided when the signal is
 		 * delivered (sig_deliver_pending). */
@@ -288,6 +306,7 @@ static void run_syscall(struct thread *t)
 		r = e->handler(t, &t->cur);
 	else
 		r = sys_unknown(t, &t->cur);
+	current = NULL;
 
 	if (r == SYS_PARKED) {
 		if (core_cfg.trace && t->wake == WAKE_NONE)

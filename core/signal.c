@@ -206,6 +206,7 @@ static bool pend(struct proc *p, uint64_t *set, struct siginfo_lx *slots, struct
 	if (!(*set & bit)) {
 		slots[signo - 1] = *info;
 		*set |= bit;
+		waitq_wake_all(&p->sigfd_wq);
 		return true;
 	}
 	/* One instance of a classic signal; real-time ones queue. */
@@ -217,6 +218,7 @@ static bool pend(struct proc *p, uint64_t *set, struct siginfo_lx *slots, struct
 	e->info = *info;
 	list_add_tail(&e->link, q);
 	p->rtqueued++;
+	waitq_wake_all(&p->sigfd_wq);
 	return true;
 }
 

@@ -135,6 +135,7 @@ struct proc *proc_create(void)
 	list_init(&p->rtqueue);
 	waitq_init(&p->child_wq);
 	waitq_init(&p->vfork_wq);
+	waitq_init(&p->sigfd_wq);
 	p->exit_signal = SIGCHLD;
 	p->uid = p->euid = core_cfg.uid;
 	p->gid = p->egid = core_cfg.gid;
@@ -348,6 +349,8 @@ void proc_release(struct proc *p)
 	if (list_linked(&p->sibling))
 		list_del(&p->sibling);
 	free(p->cmdline);
+	/* An epoll set elsewhere may still watch its signalfd queue. */
+	waitq_drop_watches(&p->sigfd_wq);
 	free(p);
 }
 

@@ -84,6 +84,7 @@ struct inode {
 	uint32_t nlink;
 	int refs;       /* in-memory references: files, walks, cwd, mappings */
 	bool transient; /* procfs: freed at the last reference, never linked */
+	bool counted;   /* one of the tmpfs inodes vfs_inode_room() bounds */
 	int sb;         /* SB_*: st_dev, EXDEV decisions */
 	uint32_t rdev;  /* device number (major << 8 | minor, small values) */
 	uint64_t size;
@@ -155,6 +156,14 @@ static inline bool file_writable(const struct file *f)
 /* ---- vfs.c: inodes and tmpfs ---------------------------------------------- */
 extern struct inode *vfs_root;
 struct inode *inode_new(int sb, uint32_t mode);
+/* 0 if a client may make one more inode in a directory of sb, -ENOSPC if
+ * the tmpfs inode limit is reached (half the guest's memory in pages, as
+ * Linux's tmpfs nr_inodes default): inodes and names cost the server
+ * memory that frames do not count. */
+int vfs_inode_room(int sb);
+/* The limit and the inodes in use, for statfs. */
+uint64_t vfs_inode_limit(void);
+uint64_t vfs_inodes_used(void);
 uint64_t inode_next_ino(void);
 int inode_truncate(struct inode *ino, uint64_t size);
 long inode_write(struct inode *ino, const void *buf, size_t len, uint64_t off);

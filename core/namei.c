@@ -336,6 +336,9 @@ static int create_file(struct thread *t, struct inode *dir, const char *name, ui
 	int r = may_modify_dir(dir);
 	if (r < 0)
 		return r == -EACCES && is_dynamic(dir) ? -ENOENT : r;
+	r = vfs_inode_room(dir->sb);
+	if (r < 0)
+		return r;
 	struct inode *ino = inode_new(dir->sb, mode);
 	if (!ino)
 		return -ENOMEM;
@@ -498,6 +501,8 @@ static int open_tmpfile(struct thread *t, int dirfd, const char *path, int flags
 	if (r < 0)
 		return r;
 	r = may_modify_dir(dir);
+	if (r == 0)
+		r = vfs_inode_room(dir->sb);
 	if (r == 0) {
 		ino = inode_new(dir->sb, S_IFREG | (mode & 07777 & ~fs_umask(t->proc, -1)));
 		if (!ino) {

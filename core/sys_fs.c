@@ -599,8 +599,8 @@ static long statfs_out(struct thread *t, struct inode *ino, uint64_t ubuf)
 		s.f_type = LX_TMPFS_MAGIC;
 		s.f_blocks = total;
 		s.f_bfree = s.f_bavail = total > used ? total - used : 0;
-		s.f_files = total;
-		s.f_ffree = total > used ? total - used : 0;
+		s.f_files = vfs_inode_limit();
+		s.f_ffree = s.f_files > vfs_inodes_used() ? s.f_files - vfs_inodes_used() : 0;
 		break;
 	}
 	s.f_fsid[0] = ino->sb;

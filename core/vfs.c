@@ -27,11 +27,37 @@ void inode_touch(struct inode *ino, bool m, bool c)
 		ino->ctime = now;
 }
 
+static uint64_t tmpfs_inodes;
+
+static bool is_tmpfs(int sb)
+{
+	return sb == SB_ROOT || sb == SB_SHM;
+}
+
+uint64_t vfs_inode_limit(void)
+{
+	return plat_frame_limit() / 2;
+}
+
+uint64_t vfs_inodes_used(void)
+{
+	return tmpfs_inodes;
+}
+
+int vfs_inode_room(int sb)
+{
+	return is_tmpfs(sb) && tmpfs_inodes >= vfs_inode_limit() ? -ENOSPC : 0;
+}
+
 struct inode *inode_new(int sb, uint32_t mode)
 {
 	struct inode *ino = calloc(1, sizeof *ino);
 	if (!ino)
 		return NULL;
+	if (is_tmpfs(sb)) {
+		ino->counted = true;
+		tmpfs_inodes++;
+	}
 	ino->ino = inode_next_ino();
 	ino->mode = mode;
 	ino->uid = core_cfg.uid;
@@ -53,6 +79,8 @@ static void inode_free(struct inode *ino)
 		inode_put(ino->dir.parent);
 	free(ino->link);
 	free(ino->name);
+	if (ino->counted)
+		tmpfs_inodes--;
 	free(ino);
 }
 

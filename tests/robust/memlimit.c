@@ -4,14 +4,20 @@
  * killed with SIGKILL as by Linux's OOM killer while its parent goes on;
  * a request for more than the whole memory is ENOMEM at once; forks and
  * threads meet EAGAIN at Linux's threads-max for that memory (16 MiB:
- * 128 tasks), and work again once the others are gone.
+ * 128 tasks), and work again once the others are gone; files, directories
+ * and symlinks meet ENOSPC at the tmpfs inode limit (half the memory in
+ * pages: 2048), which statfs reports, and there is room again after an
+ * unlink.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,7 +100,33 @@ int main(void)
 		_exit(0);
 	CHECK(c > 0 && waitpid(c, NULL, 0) == c, "fork works again once they are reaped");
 
-	/* 4. Threads count too. */
+	/* 4. Inodes: files until ENOSPC, then directories and symlinks. */
+	struct statfs sf;
+	CHECK(statfs("/tmp", &sf) == 0 && sf.f_files == 2048 && sf.f_ffree > 1900,
+	      "statfs: 2048 inodes, most of them free");
+	int files = 0, fe = 0;
+	for (; files < 4096; files++) {
+		snprintf(line, sizeof line, "/tmp/f%d", files);
+		int fd = open(line, O_CREAT | O_WRONLY, 0600);
+		if (fd < 0) {
+			fe = errno;
+			break;
+		}
+		close(fd);
+	}
+	CHECK(fe == ENOSPC && files > 1900 && files < 2048, "creating files stops with ENOSPC");
+	CHECK(statfs("/tmp", &sf) == 0 && sf.f_ffree == 0, "statfs: no inode free");
+	CHECK(mkdir("/tmp/d", 0700) < 0 && errno == ENOSPC, "mkdir: ENOSPC");
+	CHECK(symlink("x", "/tmp/l") < 0 && errno == ENOSPC, "symlink: ENOSPC");
+	CHECK(unlink("/tmp/f0") == 0 && mkdir("/tmp/d", 0700) == 0, "room again after an unlink");
+	rmdir("/tmp/d");
+	for (int i = 1; i < files; i++) {
+		snprintf(line, sizeof line, "/tmp/f%d", i);
+		unlink(line);
+	}
+	CHECK(statfs("/tmp", &sf) == 0 && sf.f_ffree > 1900, "all free again");
+
+	/* 5. Threads count too. */
 	pthread_t th[256];
 	pthread_attr_t at;
 	pthread_attr_init(&at);

@@ -33,7 +33,8 @@ static const char *const system_dirs[] = {
 };
 
 struct deps {
-	const char *root; /* --root DIR or NULL */
+	const char *root;   /* --root DIR or NULL */
+	const char *interp; /* the loader's file name: needed by libc, never loaded twice */
 	const struct root_visitor *v;
 	void *ctx;
 	char *seen[MAX_OBJECTS]; /* guest paths handled */
@@ -136,6 +137,8 @@ static int need(struct deps *d, const char *name, const char *rpath, const char 
 
 	if (strchr(name, '/'))
 		return name[0] == '/' ? visit(d, name) : 0;
+	if (d->interp && !strcmp(name, d->interp))
+		return 0; /* the loader itself, already there */
 	/* The loader's order: DT_RPATH (only without DT_RUNPATH),
 	 * LD_LIBRARY_PATH, DT_RUNPATH, the system directories. */
 	if (rpath && !runpath) {
@@ -231,8 +234,12 @@ int cli_add_deps(struct deps *d, const void *image, size_t len, const char *orig
 			dyn_size = filesz;
 		}
 	}
-	if (interp && interp[0] == '/' && visit(d, interp) < 0)
-		return -1;
+	if (interp && interp[0] == '/') {
+		if (!d->interp)
+			d->interp = strrchr(interp, '/') + 1;
+		if (visit(d, interp) < 0)
+			return -1;
+	}
 	if (!dyn_size)
 		return 0;
 	/* First the string table and the search paths, then the names. */

@@ -72,14 +72,16 @@ if wanted cpio; then
 	chmod 700 "$r/a/b"
 	chmod 1777 "$r/empty"
 	ln -s ../f "$r/a/b/link"
-	"$PERSONA" image --payload -o "$work/cpio/p.bin" --root "$r" /bin/true A B 2>"$work/cpio/err"
+	# A static program: a dynamic one brings its loader and libraries.
+	cprog=$(realpath "$GUESTS/musl/hello")
+	"$PERSONA" image --payload -o "$work/cpio/p.bin" --root "$r" "$cprog" A B 2>"$work/cpio/err"
 	off=$(grep -obUa 070701 "$work/cpio/p.bin" | head -n 1 | cut -d: -f1)
 	if [ -z "$off" ]; then
 		fail cpio "no newc archive in the payload ($(cat "$work/cpio/err"))"
 	elif ! (cd "$work/cpio/out" && tail -c +$((off + 1)) ../p.bin | cpio -idm --quiet 2>../cpio.err); then
 		fail cpio "cpio -idm refused the archive: $(head -n 3 "$work/cpio/cpio.err")"
 	else
-		prog=$(realpath /bin/true)
+		prog=$(realpath "$cprog")
 		(cd "$r" && find . -printf '%p %m %y %l\n' | sort) >"$work/cpio/want"
 		top=${prog#/}
 		top=${top%%/*} # the program's own tree, left out of the comparison

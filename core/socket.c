@@ -293,7 +293,9 @@ static long send_dgram(struct usock *s, struct thread *t, const void *buf, size_
 {
 	struct usock *d = s->peer;
 	if (to) {
-		int r = find_bound(t, to, s->type, &d);
+		int r = sock_addr_check(to);
+		if (r == 0)
+			r = find_bound(t, to, s->type, &d);
 		if (r < 0)
 			return r;
 		/* A socket connected elsewhere takes datagrams from its peer

@@ -135,14 +135,16 @@ static void names(void)
 	      "getsockname: the path, offsetof + strlen + 1 bytes");
 	gl = 4;
 	memset(&g, 0, sizeof g);
-	CHECK(getsockname(s, (struct sockaddr *)&g, &gl) == 0 && gl == l && g.sun_path[1] && !g.sun_path[2],
+	CHECK(getsockname(s, (struct sockaddr *)&g, &gl) == 0 && gl == l && g.sun_path[1] &&
+	          !g.sun_path[2],
 	      "a short buffer: truncated, the full length returned");
 	struct sockaddr_un b = path_addr("other", &l);
 	CHECK(ERR(bind(s, (struct sockaddr *)&b, l), EINVAL), "bind again: EINVAL");
 	CHECK(access(b.sun_path, F_OK) != 0, "and the second path is not left behind");
 	t = socket(AF_UNIX, SOCK_STREAM, 0);
 	a = path_addr("named", &l);
-	CHECK(ERR(bind(t, (struct sockaddr *)&a, l), EADDRINUSE), "bind to a bound path: EADDRINUSE");
+	CHECK(ERR(bind(t, (struct sockaddr *)&a, l), EADDRINUSE),
+	      "bind to a bound path: EADDRINUSE");
 	CHECK(unlink(a.sun_path) == 0, "unlink the socket path");
 	CHECK(bind(t, (struct sockaddr *)&a, l) == 0, "the path binds again after unlink");
 	close(t);

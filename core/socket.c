@@ -46,12 +46,13 @@ struct usock {
 	struct usock *peer; /* referenced; NULL once the other end is closed */
 	struct inode *ino;  /* the anonymous inode this endpoint lives in */
 	int type, state;
-	char *buf; /* receive ring, allocated at the first message */
-	size_t head, len;
+	char *buf; /* receive ring of cap bytes (make_room) */
+	size_t cap, head, len;
 	bool shut_rd, shut_wr;       /* this end's shutdown */
 	bool dead;                   /* closed: datagrams to it are refused */
 	int err;                     /* pending error (SO_ERROR): ECONNRESET */
 	struct waitq wq;             /* readers, writers, acceptors, connectors */
+	struct waitq *wqp;           /* the queue in use: wq, or dgram_wq */
 	struct sock_addr addr;       /* addr.len == 0: unnamed */
 	struct inode *path;          /* the socket inode of a path name (referenced) */
 	struct list_head bound_link; /* in bound, if this endpoint owns its name */
@@ -65,6 +66,7 @@ struct usock {
 };
 
 static struct list_head bound = LIST_INIT(bound);
+static struct waitq dgram_wq = {LIST_INIT(dgram_wq.waiters), NULL};
 static const struct file_ops sock_ops;
 
 static struct usock *sock_of(struct file *f)
@@ -110,8 +112,8 @@ static void creds_of(struct thread *t, int32_t c[3])
 
 static void ring_put(struct usock *s, const void *src, size_t n)
 {
-	size_t tail = (s->head + s->len) % SOCK_RING;
-	size_t first = SOCK_RING - tail < n ? SOCK_RING - tail : n;
+	size_t tail = (s->head + s->len) % s->cap;
+	size_t first = s->cap - tail < n ? s->cap - tail : n;
 	memcpy(s->buf + tail, src, first);
 	memcpy(s->buf, (const char *)src + first, n - first);
 	s->len += n;
@@ -120,12 +122,12 @@ static void ring_put(struct usock *s, const void *src, size_t n)
 /* Take n bytes off the ring into dst (NULL: discard). */
 static void ring_get(struct usock *s, void *dst, size_t n)
 {
-	size_t first = SOCK_RING - s->head < n ? SOCK_RING - s->head : n;
+	size_t first = s->cap - s->head < n ? s->cap - s->head : n;
 	if (dst) {
 		memcpy(dst, s->buf + s->head, first);
 		memcpy((char *)dst + first, s->buf, n - first);
 	}
-	s->head = (s->head + n) % SOCK_RING;
+	s->head = (s->head + n) % s->cap;
 	s->len -= n;
 	if (!s->len)
 		s->head = 0;
@@ -144,9 +146,9 @@ static void sock_unread(struct file *f, const void *buf, size_t n)
 	struct usock *s = sock_of(f);
 	if (message_type(s))
 		return;
-	s->head = (s->head + SOCK_RING - n) % SOCK_RING;
+	s->head = (s->head + s->cap - n) % s->cap;
 	s->len += n;
-	size_t first = SOCK_RING - s->head < n ? SOCK_RING - s->head : n;
+	size_t first = s->cap - s->head < n ? s->cap - s->head : n;
 	memcpy(s->buf + s->head, buf, first);
 	memcpy(s->buf, (const char *)buf + first, n - first);
 }
@@ -213,9 +215,9 @@ long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *tr
 			*trunc = n < h.len;
 		if (from)
 			*from = a;
-		waitq_wake_all(&s->wq);
+		waitq_wake_all(s->wqp);
 		if (s->peer)
-			waitq_wake_all(&s->peer->wq);
+			waitq_wake_all(s->peer->wqp);
 		return (long)n;
 	}
 	size_t n = s->len < len ? s->len : len;
@@ -223,7 +225,7 @@ long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *tr
 	if (from)
 		source_of(s->peer, from);
 	if (s->peer)
-		waitq_wake_all(&s->peer->wq);
+		waitq_wake_all(s->peer->wqp);
 	return (long)n;
 }
 
@@ -261,11 +263,27 @@ static int find_bound(struct thread *t, const struct sock_addr *a, int type, str
 	return 0;
 }
 
-/* d's ring, allocated at its first message. */
-static int make_room(struct usock *d)
+/* Room for n more bytes in d's ring, which grows by doubling up to
+ * SOCK_RING as data comes (an idle socket costs no buffer, one holding a
+ * few bytes a small one: the server's memory is the guests' too). */
+static int make_room(struct usock *d, size_t n)
 {
-	if (!d->buf && !(d->buf = malloc(SOCK_RING)))
+	size_t want = d->len + n, cap = d->cap ? d->cap : 256;
+	if (want <= d->cap)
+		return 0;
+	while (cap < want && cap < SOCK_RING)
+		cap = cap * 2 < SOCK_RING ? cap * 2 : SOCK_RING;
+	char *nb = malloc(cap);
+	if (!nb)
 		return -ENOMEM;
+	size_t len = d->len;
+	if (len)
+		ring_get(d, nb, len);
+	free(d->buf);
+	d->buf = nb;
+	d->cap = cap;
+	d->head = 0;
+	d->len = len;
 	return 0;
 }
 
@@ -274,17 +292,17 @@ static long send_message(struct usock *s, struct usock *d, const void *buf, size
 	struct mhdr h = {(uint32_t)len, 0};
 	if (len > MSG_MAX)
 		return -EMSGSIZE;
-	int r = make_room(d);
-	if (r < 0)
-		return r;
 	if (s->type == LX_SOCK_DGRAM)
 		h.alen = s->addr.len;
 	if (SOCK_RING - d->len < len + sizeof h + h.alen || (d->len && d->len + len > SOCK_BUF))
 		return -EAGAIN;
+	int r = make_room(d, len + sizeof h + h.alen);
+	if (r < 0)
+		return r;
 	ring_put(d, &h, sizeof h);
 	ring_put(d, s->addr.sa, h.alen);
 	ring_put(d, buf, len);
-	waitq_wake_all(&d->wq);
+	waitq_wake_all(d->wqp);
 	return (long)len;
 }
 
@@ -345,17 +363,17 @@ long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bo
 	}
 	if (message_type(s))
 		return send_message(s, d, buf, len);
-	int r = make_room(d);
-	if (r < 0)
-		return r;
 	size_t room = SOCK_BUF - d->len;
 	if (!len)
 		return 0;
 	if (!room)
 		return -EAGAIN;
 	size_t n = len < room ? len : room;
+	int r = make_room(d, n);
+	if (r < 0)
+		return r;
 	ring_put(d, buf, n);
-	waitq_wake_all(&d->wq);
+	waitq_wake_all(d->wqp);
 	return (long)n;
 }
 
@@ -375,7 +393,7 @@ static unsigned sock_poll(struct file *f, struct waitq **wq)
 {
 	struct usock *s = sock_of(f);
 	unsigned m = 0;
-	*wq = &s->wq;
+	*wq = s->wqp;
 	if (s->state == SS_LISTENING)
 		return s->npending ? POLLIN | POLLRDNORM : 0;
 	if (s->err)
@@ -435,7 +453,7 @@ static void usock_release(struct usock *s, bool embryo)
 				p->err = ECONNRESET;
 			drop_peer(p);
 		}
-		waitq_wake_all(&p->wq);
+		waitq_wake_all(p->wqp);
 		drop_peer(s);
 	}
 	while (!list_empty(&s->pending)) {
@@ -447,7 +465,7 @@ static void usock_release(struct usock *s, bool embryo)
 	}
 	/* Threads waiting to connect or accept look again (and find the
 	 * listener gone). */
-	waitq_wake_all(&s->wq);
+	waitq_wake_all(s->wqp);
 }
 
 static void sock_release(struct file *f)
@@ -496,6 +514,10 @@ static struct usock *usock_new(int type)
 	s->type = type;
 	s->ino = ino;
 	waitq_init(&s->wq);
+	/* A datagram sender may wait on any socket it sends to, not only
+	 * its peer: all datagram sockets share one queue, so that whoever
+	 * frees room wakes it. */
+	s->wqp = type == LX_SOCK_DGRAM ? &dgram_wq : &s->wq;
 	list_init(&s->pending);
 	list_init(&s->bound_link);
 	ino->priv = s;
@@ -549,9 +571,9 @@ int sock_shutdown(struct file *f, int how)
 		s->shut_rd = true;
 	if (how != 0)
 		s->shut_wr = true;
-	waitq_wake_all(&s->wq);
+	waitq_wake_all(s->wqp);
 	if (s->peer)
-		waitq_wake_all(&s->peer->wq);
+		waitq_wake_all(s->peer->wqp);
 	return 0;
 }
 
@@ -651,7 +673,7 @@ int sock_listen(struct thread *t, struct file *f, int backlog)
 		creds_of(t, s->own);
 	}
 	/* A larger backlog may let waiting connectors in. */
-	waitq_wake_all(&s->wq);
+	waitq_wake_all(s->wqp);
 	return 0;
 }
 
@@ -680,7 +702,7 @@ int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, st
 		return -ECONNREFUSED;
 	/* A full backlog first, then this socket's own state, as on Linux. */
 	if (l->npending > l->backlog) {
-		*wait = &l->wq;
+		*wait = l->wqp;
 		return -EAGAIN;
 	}
 	if (s->state == SS_CONNECTED)
@@ -699,7 +721,7 @@ int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, st
 	/* The listener's queue takes over e's first reference. */
 	list_add_tail(&e->pend_link, &l->pending);
 	l->npending++;
-	waitq_wake_all(&l->wq);
+	waitq_wake_all(l->wqp);
 	return 0;
 }
 
@@ -722,7 +744,7 @@ int sock_accept(struct file *f, unsigned flags, struct file **out, struct sock_a
 	inode_put(e->ino); /* the queue's reference */
 	name_of(e->peer, peer);
 	/* A connector waiting for room may come in now. */
-	waitq_wake_all(&s->wq);
+	waitq_wake_all(s->wqp);
 	*out = nf;
 	return 0;
 }

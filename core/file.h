@@ -217,6 +217,8 @@ int vfs_follow(struct thread *t, struct inode *dir, struct inode *link, struct n
 int vfs_open(struct thread *t, int dirfd, const char *path, int flags, uint32_t mode,
              struct file **out);
 int vfs_mkdir(struct thread *t, int dirfd, const char *path, uint32_t mode);
+/* Make a special file (mode has its S_IFMT) at path: *out referenced. */
+int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, struct inode **out);
 int vfs_unlink(struct thread *t, int dirfd, const char *path, bool rmdir);
 int vfs_rename(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
                unsigned flags);
@@ -286,15 +288,46 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st);
 /* ---- pipe.c ------------------------------------------------------------------ */
 int pipe_create(struct file **rd, struct file **wr, unsigned flags);
 bool file_is_pipe(struct file *f);
-/* ---- socket.c: socketpair(AF_UNIX) ---------------------------------------- */
+/* ---- socket.c: AF_UNIX sockets -------------------------------------------- */
+/* A socket address as the client gave or gets it: the bytes of a struct
+ * sockaddr_un (family, then sun_path; one more byte for the NUL Linux
+ * adds after a full sun_path) and how many of them count. */
+struct sock_addr {
+	uint32_t len;
+	char sa[129]; /* up to sockaddr_storage, zero after len */
+};
+/* Copy an address in as Linux's move_addr_to_kernel (EINVAL past 128
+ * bytes, EFAULT); -EINVAL from sock_addr_check if it is no valid
+ * AF_UNIX address. */
+int sockaddr_from_user(struct thread *t, uint64_t uaddr, uint64_t len, struct sock_addr *out);
+int sock_addr_check(const struct sock_addr *a);
+/* Give an address out as Linux's move_addr_to_user: as many bytes as the
+ * caller's *ulen allows, then the full length in *ulen. */
+int sockaddr_to_user(struct thread *t, const struct sock_addr *a, uint64_t uaddr, uint64_t ulen);
 bool file_is_socket(struct file *f);
-int socketpair_create(int type, unsigned flags, struct file **a, struct file **b);
+int sock_create(int type, unsigned flags, struct file **out);
+int socketpair_create(struct thread *t, int type, unsigned flags, struct file **a, struct file **b);
 /* One transfer; -ENOTSOCK if f is not a socket.  *trunc: a message was
- * longer than len. */
-long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc);
-long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal);
+ * cut short.  from (may be NULL): the sender's address.  to (may be
+ * NULL): a datagram's destination. */
+long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc,
+               struct sock_addr *from);
+long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal,
+               const struct sock_addr *to);
 int sock_shutdown(struct file *f, int how);
 int sock_type(struct file *f);
+/* The calls below take a socket file and a checked address (len within
+ * 2..110, family AF_UNIX, a path NUL-terminated within sa). */
+int sock_bind(struct thread *t, struct file *f, const struct sock_addr *a);
+int sock_listen(struct thread *t, struct file *f, int backlog);
+/* -EAGAIN with *wait set: the listener's backlog is full, wait there. */
+int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, struct waitq **wait);
+/* -EAGAIN: nothing pending (wait on the file's poll queue). */
+int sock_accept(struct file *f, unsigned flags, struct file **out, struct sock_addr *peer);
+int sock_getname(struct file *f, bool peer, struct sock_addr *out);
+int sock_peercred(struct file *f, int32_t cred[3]);
+int sock_take_error(struct file *f);
+bool sock_listening(struct file *f);
 long pipe_set_size(struct file *f, unsigned long size);
 long pipe_get_size(struct file *f);
 long pipe_nread(struct file *f);

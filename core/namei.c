@@ -374,6 +374,8 @@ static int open_nd(struct thread *t, struct nameidata *nd, int flags, uint32_t m
 		r = inode_permission(ino, mask);
 		if (r < 0)
 			return r;
+		if (S_ISSOCK(ino->mode))
+			return -ENXIO; /* a socket is connected to, not opened */
 	}
 	r = path_of(nd, &path);
 	if (r < 0)
@@ -547,6 +549,22 @@ int vfs_mkdir(struct thread *t, int dirfd, const char *path, uint32_t mode)
 			inode_put(ino);
 		}
 	}
+	nd_release(&nd);
+	return r;
+}
+
+int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, struct inode **out)
+{
+	struct nameidata nd;
+	int r = vfs_lookup_parent(t, dirfd, path, &nd);
+	if (r < 0)
+		return r;
+	if (nd.last_type != LAST_NORM || nd.ino)
+		r = -EEXIST;
+	else if (nd.slash)
+		r = -ENOENT; /* "name/" names a directory that does not exist */
+	else
+		r = create_file(t, nd.dir, nd.last, mode, out);
 	nd_release(&nd);
 	return r;
 }

@@ -1,16 +1,27 @@
 /*
- * Unix domain socket pairs (socketpair(AF_UNIX, ...)): two connected
- * endpoints, each with a receive ring of 208 KiB (Linux's default socket
- * buffer).  SOCK_STREAM is a byte stream both ways; SOCK_SEQPACKET and
- * SOCK_DGRAM keep message boundaries (each message is stored behind a
- * 4-byte length in the ring; a short read discards the rest, as Linux
- * does).  Nothing here blocks: -EAGAIN sends the syscall layer to park on
- * the endpoint's wait queue, as for pipes.
+ * Unix domain sockets: socketpair(AF_UNIX, ...) and socket(AF_UNIX, ...)
+ * with bind, listen, accept, connect.  Each endpoint has a receive ring of
+ * 208 KiB (Linux's default socket buffer).  SOCK_STREAM is a byte stream
+ * both ways; SOCK_SEQPACKET and SOCK_DGRAM keep message boundaries (each
+ * message is stored behind a small header in the ring; a short read
+ * discards the rest, as Linux does; a datagram's header carries the
+ * sender's address).  Nothing here blocks: -EAGAIN sends the syscall
+ * layer to park on the endpoint's wait queue, as for pipes.
  *
- * Deliberate differences: no named sockets (socket(2), bind, connect are
- * not implemented), no SCM_RIGHTS or other control messages, no
- * MSG_PEEK, and a message larger than the server's transfer step (256
- * KiB) is split.
+ * Names: a path binds a socket inode (S_IFSOCK) in the guest filesystem;
+ * an abstract name (sun_path[0] == 0) lives in one server-wide namespace.
+ * Every named socket is on one list (bound), looked up by inode or by
+ * name bytes.  connect() on a stream or seqpacket socket makes the
+ * server-side endpoint at once, as Linux does ("embryo"), connects the
+ * caller to it and queues it on the listener until accept().
+ *
+ * An endpoint's peer pointer holds a reference on the peer's inode (so a
+ * datagram socket may point at a socket that has been closed); a close
+ * clears the peer's pointer back to it, if any.
+ *
+ * Deliberate differences: no SCM_RIGHTS or other control messages, no
+ * MSG_PEEK, no SO_PASSCRED autobind, and a message larger than the
+ * server's transfer step (256 KiB) is split.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +30,43 @@
 #include "task.h"
 
 #define SOCK_BUF (208 * 1024)
+/* The ring: a full buffer of data plus room for message headers. */
+#define SOCK_RING (SOCK_BUF + 256)
+#define MSG_MAX (SOCK_BUF - 32) /* Linux: sk_sndbuf - 32 */
 #define LX_SOCK_STREAM 1
 #define LX_SOCK_DGRAM 2
 #define LX_SOCK_SEQPACKET 5
+#define LX_AF_UNIX 1
+#define LX_SOMAXCONN 4096
+#define SUN_PATH_OFF 2 /* offsetof(struct sockaddr_un, sun_path) */
+
+enum { SS_UNCONNECTED, SS_LISTENING, SS_CONNECTED };
 
 struct usock {
-	struct usock *peer; /* NULL once the other end is closed */
-	int type;
-	char *buf; /* receive ring, allocated at the first message */
-	size_t head, len;
-	bool shut_rd, shut_wr; /* this end's shutdown */
-	struct waitq wq;       /* readers and writers of this end */
+	struct usock *peer; /* referenced; NULL once the other end is closed */
+	struct inode *ino;  /* the anonymous inode this endpoint lives in */
+	int type, state;
+	char *buf; /* receive ring of cap bytes (make_room) */
+	size_t cap, head, len;
+	bool shut_rd, shut_wr;       /* this end's shutdown */
+	bool dead;                   /* closed: datagrams to it are refused */
+	int err;                     /* pending error (SO_ERROR): ECONNRESET */
+	struct waitq wq;             /* readers, writers, acceptors, connectors */
+	struct waitq *wqp;           /* the queue in use: wq, or dgram_wq */
+	struct sock_addr addr;       /* addr.len == 0: unnamed */
+	struct inode *path;          /* the socket inode of a path name (referenced) */
+	struct list_head bound_link; /* in bound, if this endpoint owns its name */
+	bool listed;
+	int32_t cred[3];          /* the peer's pid, uid, gid (SO_PEERCRED) */
+	int32_t own[3];           /* a listener's own, given to those that connect */
+	int backlog;              /* listener */
+	struct list_head pending; /* listener: embryos not yet accepted */
+	struct list_head pend_link;
+	int npending;
 };
 
+static struct list_head bound = LIST_INIT(bound);
+static struct waitq dgram_wq = {LIST_INIT(dgram_wq.waiters), NULL};
 static const struct file_ops sock_ops;
 
 static struct usock *sock_of(struct file *f)
@@ -49,10 +84,36 @@ static bool message_type(const struct usock *s)
 	return s->type != LX_SOCK_STREAM;
 }
 
+static bool connection_type(const struct usock *s)
+{
+	return s->type != LX_SOCK_DGRAM;
+}
+
+static void set_peer(struct usock *s, struct usock *p)
+{
+	inode_ref(p->ino);
+	s->peer = p;
+}
+
+static void drop_peer(struct usock *s)
+{
+	struct usock *p = s->peer;
+	s->peer = NULL;
+	if (p)
+		inode_put(p->ino);
+}
+
+static void creds_of(struct thread *t, int32_t c[3])
+{
+	c[0] = t->proc->pid;
+	c[1] = (int32_t)t->proc->uid;
+	c[2] = (int32_t)t->proc->gid;
+}
+
 static void ring_put(struct usock *s, const void *src, size_t n)
 {
-	size_t tail = (s->head + s->len) % SOCK_BUF;
-	size_t first = SOCK_BUF - tail < n ? SOCK_BUF - tail : n;
+	size_t tail = (s->head + s->len) % s->cap;
+	size_t first = s->cap - tail < n ? s->cap - tail : n;
 	memcpy(s->buf + tail, src, first);
 	memcpy(s->buf, (const char *)src + first, n - first);
 	s->len += n;
@@ -61,16 +122,22 @@ static void ring_put(struct usock *s, const void *src, size_t n)
 /* Take n bytes off the ring into dst (NULL: discard). */
 static void ring_get(struct usock *s, void *dst, size_t n)
 {
-	size_t first = SOCK_BUF - s->head < n ? SOCK_BUF - s->head : n;
+	size_t first = s->cap - s->head < n ? s->cap - s->head : n;
 	if (dst) {
 		memcpy(dst, s->buf + s->head, first);
 		memcpy((char *)dst + first, s->buf, n - first);
 	}
-	s->head = (s->head + n) % SOCK_BUF;
+	s->head = (s->head + n) % s->cap;
 	s->len -= n;
 	if (!s->len)
 		s->head = 0;
 }
+
+/* What precedes each message in the ring. */
+struct mhdr {
+	uint32_t len;  /* data bytes */
+	uint32_t alen; /* sender's address bytes that follow (datagrams) */
+};
 
 /* A stream's bytes the client could not take go back in front
  * (file_ops.unread); a message is gone, as on Linux. */
@@ -79,115 +146,333 @@ static void sock_unread(struct file *f, const void *buf, size_t n)
 	struct usock *s = sock_of(f);
 	if (message_type(s))
 		return;
-	s->head = (s->head + SOCK_BUF - n) % SOCK_BUF;
+	s->head = (s->head + s->cap - n) % s->cap;
 	s->len += n;
-	size_t first = SOCK_BUF - s->head < n ? SOCK_BUF - s->head : n;
+	size_t first = s->cap - s->head < n ? s->cap - s->head : n;
 	memcpy(s->buf + s->head, buf, first);
 	memcpy(s->buf, (const char *)buf + first, n - first);
 }
 
-long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc)
+/* The address an unnamed socket reports: the family alone. */
+static void unnamed(struct sock_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	a->len = SUN_PATH_OFF;
+	a->sa[0] = LX_AF_UNIX;
+}
+
+static void name_of(const struct usock *s, struct sock_addr *a)
+{
+	if (s && s->addr.len)
+		*a = s->addr;
+	else
+		unnamed(a);
+}
+
+/* A received message's source: an unnamed sender gives no address at all
+ * (length 0), as recvfrom shows on Linux. */
+static void source_of(const struct usock *s, struct sock_addr *a)
+{
+	if (s && s->addr.len)
+		*a = s->addr;
+	else
+		memset(a, 0, sizeof *a);
+}
+
+long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc,
+               struct sock_addr *from)
 {
 	struct usock *s = sock_of(f);
 	if (!s)
 		return -ENOTSOCK;
+	if (s->type == LX_SOCK_STREAM && s->state != SS_CONNECTED)
+		return -EINVAL;
+	if (s->type == LX_SOCK_SEQPACKET && s->state != SS_CONNECTED)
+		return -ENOTCONN;
 	if (!s->len) {
-		if (s->shut_rd || !s->peer || s->peer->shut_wr)
+		if (s->err) {
+			int e = s->err;
+			s->err = 0;
+			return -e;
+		}
+		if (s->shut_rd || (connection_type(s) && (!s->peer || s->peer->shut_wr)))
 			return 0; /* end of file */
 		return -EAGAIN;
 	}
 	if (message_type(s)) {
-		uint32_t mlen;
-		ring_get(s, &mlen, sizeof mlen);
-		size_t n = mlen < len ? mlen : len;
+		struct mhdr h;
+		struct sock_addr a;
+		ring_get(s, &h, sizeof h);
+		memset(&a, 0, sizeof a);
+		ring_get(s, a.sa, h.alen);
+		a.len = h.alen;
+		if (s->type != LX_SOCK_DGRAM)
+			source_of(s->peer, &a);
+		size_t n = h.len < len ? h.len : len;
 		ring_get(s, buf, n);
-		ring_get(s, NULL, mlen - n);
+		ring_get(s, NULL, h.len - n);
 		if (trunc)
-			*trunc = n < mlen;
-		waitq_wake_all(&s->wq);
+			*trunc = n < h.len;
+		if (from)
+			*from = a;
+		waitq_wake_all(s->wqp);
 		if (s->peer)
-			waitq_wake_all(&s->peer->wq);
+			waitq_wake_all(s->peer->wqp);
 		return (long)n;
 	}
 	size_t n = s->len < len ? s->len : len;
 	ring_get(s, buf, n);
+	if (from)
+		source_of(s->peer, from);
 	if (s->peer)
-		waitq_wake_all(&s->peer->wq);
+		waitq_wake_all(s->peer->wqp);
 	return (long)n;
 }
 
-long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal)
+/* The bound socket a name designates: its usock, or -errno as Linux's
+ * unix_find_other. */
+static int find_bound(struct thread *t, const struct sock_addr *a, int type, struct usock **out)
+{
+	struct inode *ino = NULL;
+	if (a->sa[SUN_PATH_OFF]) {
+		int r = vfs_lookup(t, LX_AT_FDCWD, a->sa + SUN_PATH_OFF, LOOKUP_FOLLOW, &ino);
+		if (r < 0)
+			return r;
+		r = inode_permission(ino, 2 /* MAY_WRITE */);
+		if (r < 0 || !S_ISSOCK(ino->mode)) {
+			inode_put(ino);
+			return r < 0 ? r : -ECONNREFUSED;
+		}
+	}
+	struct usock *s, *found = NULL;
+	list_for_each_entry(s, &bound, bound_link)
+	{
+		if (ino ? s->path == ino
+		        : (!s->path && s->addr.len == a->len &&
+		           !memcmp(s->addr.sa, a->sa, a->len))) {
+			found = s;
+			break;
+		}
+	}
+	inode_put(ino);
+	if (!found)
+		return -ECONNREFUSED;
+	if (found->type != type)
+		return -EPROTOTYPE;
+	*out = found;
+	return 0;
+}
+
+/* Room for n more bytes in d's ring, which grows by doubling up to
+ * SOCK_RING as data comes (an idle socket costs no buffer, one holding a
+ * few bytes a small one: the server's memory is the guests' too). */
+static int make_room(struct usock *d, size_t n)
+{
+	size_t want = d->len + n, cap = d->cap ? d->cap : 256;
+	if (want <= d->cap)
+		return 0;
+	while (cap < want && cap < SOCK_RING)
+		cap = cap * 2 < SOCK_RING ? cap * 2 : SOCK_RING;
+	char *nb = malloc(cap);
+	if (!nb)
+		return -ENOMEM;
+	size_t len = d->len;
+	if (len)
+		ring_get(d, nb, len);
+	free(d->buf);
+	d->buf = nb;
+	d->cap = cap;
+	d->head = 0;
+	d->len = len;
+	return 0;
+}
+
+static long send_message(struct usock *s, struct usock *d, const void *buf, size_t len)
+{
+	struct mhdr h = {(uint32_t)len, 0};
+	if (len > MSG_MAX)
+		return -EMSGSIZE;
+	if (s->type == LX_SOCK_DGRAM)
+		h.alen = s->addr.len;
+	if (SOCK_RING - d->len < len + sizeof h + h.alen || (d->len && d->len + len > SOCK_BUF))
+		return -EAGAIN;
+	int r = make_room(d, len + sizeof h + h.alen);
+	if (r < 0)
+		return r;
+	ring_put(d, &h, sizeof h);
+	ring_put(d, s->addr.sa, h.alen);
+	ring_put(d, buf, len);
+	waitq_wake_all(d->wqp);
+	return (long)len;
+}
+
+static long send_dgram(struct usock *s, struct thread *t, const void *buf, size_t len,
+                       const struct sock_addr *to)
+{
+	struct usock *d = s->peer;
+	if (to) {
+		int r = sock_addr_check(to);
+		if (r == 0)
+			r = find_bound(t, to, s->type, &d);
+		if (r < 0)
+			return r;
+		/* A socket connected elsewhere takes datagrams from its peer
+		 * only (Linux's unix_may_send). */
+		if (d->peer && d->peer != s)
+			return -EPERM;
+	} else if (!d) {
+		return -ENOTCONN;
+	}
+	if (d->dead) {
+		/* The peer was closed: Linux forgets it and refuses. */
+		if (d == s->peer)
+			drop_peer(s);
+		return -ECONNREFUSED;
+	}
+	if (d->shut_rd || s->shut_wr)
+		return -EPIPE;
+	return send_message(s, d, buf, len);
+}
+
+long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal,
+               const struct sock_addr *to)
 {
 	struct usock *s = sock_of(f);
 	if (!s)
 		return -ENOTSOCK;
+	if (s->type == LX_SOCK_DGRAM) {
+		long r = send_dgram(s, t, buf, len, to);
+		if (r == -EPIPE && t && !nosignal)
+			sig_send_thread(t, SIGPIPE, NULL);
+		return r;
+	}
+	if (s->type == LX_SOCK_STREAM && to)
+		return s->state == SS_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+	if (s->type == LX_SOCK_SEQPACKET && s->err) {
+		int e = s->err;
+		s->err = 0;
+		return -e;
+	}
+	if (s->state != SS_CONNECTED)
+		return -ENOTCONN; /* a seqpacket socket ignores an address */
 	struct usock *d = s->peer;
 	if (s->shut_wr || !d || d->shut_rd) {
 		if (t && !nosignal)
 			sig_send_thread(t, SIGPIPE, NULL);
 		return -EPIPE;
 	}
-	if (!d->buf && !(d->buf = malloc(SOCK_BUF)))
-		return -ENOMEM;
+	if (message_type(s))
+		return send_message(s, d, buf, len);
 	size_t room = SOCK_BUF - d->len;
-	if (message_type(s)) {
-		if (len > SOCK_BUF - sizeof(uint32_t))
-			return -EMSGSIZE;
-		if (room < len + sizeof(uint32_t))
-			return -EAGAIN;
-		uint32_t mlen = (uint32_t)len;
-		ring_put(d, &mlen, sizeof mlen);
-		ring_put(d, buf, len);
-		waitq_wake_all(&d->wq);
-		return (long)len;
-	}
 	if (!len)
 		return 0;
 	if (!room)
 		return -EAGAIN;
 	size_t n = len < room ? len : room;
+	int r = make_room(d, n);
+	if (r < 0)
+		return r;
 	ring_put(d, buf, n);
-	waitq_wake_all(&d->wq);
+	waitq_wake_all(d->wqp);
 	return (long)n;
 }
 
 static long sock_read(struct file *f, struct thread *t, void *buf, size_t len, uint64_t *pos)
 {
-	return sock_recv(f, t, buf, len, NULL);
+	return sock_recv(f, t, buf, len, NULL, NULL);
 }
 
 static long sock_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
-	return sock_send(f, t, buf, len, false);
+	return sock_send(f, t, buf, len, false, NULL);
 }
+
+#define LX_POLLRDHUP 0x2000
 
 static unsigned sock_poll(struct file *f, struct waitq **wq)
 {
 	struct usock *s = sock_of(f);
 	unsigned m = 0;
-	*wq = &s->wq;
-	if (s->len || s->shut_rd || !s->peer || s->peer->shut_wr)
+	*wq = s->wqp;
+	if (s->state == SS_LISTENING)
+		return s->npending ? POLLIN | POLLRDNORM : 0;
+	if (s->err)
+		m |= POLLERR;
+	if (s->len)
 		m |= POLLIN | POLLRDNORM;
+	if (s->type == LX_SOCK_DGRAM) {
+		/* Linux's unix_dgram_poll: no end of file for a peer gone. */
+		if (s->shut_rd)
+			m |= POLLIN | POLLRDNORM | LX_POLLRDHUP;
+		if (s->shut_rd && s->shut_wr)
+			m |= POLLHUP;
+		struct usock *d = s->peer;
+		if (!d || d->dead || d->len + 4096 <= SOCK_BUF)
+			m |= POLLOUT | POLLWRNORM;
+		return m;
+	}
+	if (s->state != SS_CONNECTED)
+		return POLLOUT | POLLWRNORM | POLLHUP; /* Linux's TCP_CLOSE */
 	/* The peer will send no more (Linux's RCV_SHUTDOWN): POLLRDHUP. */
 	if (s->shut_rd || !s->peer || s->peer->shut_wr)
-		m |= 0x2000;
+		m |= POLLIN | POLLRDNORM | LX_POLLRDHUP;
 	if (!s->peer || (s->shut_rd && s->shut_wr) || (s->peer->shut_wr && s->shut_wr))
 		m |= POLLHUP;
-	if (s->peer && !s->shut_wr && !s->peer->shut_rd && SOCK_BUF - s->peer->len >= 4096)
+	if (s->peer && !s->shut_wr && !s->peer->shut_rd && s->peer->len + 4096 <= SOCK_BUF)
 		m |= POLLOUT | POLLWRNORM;
 	if (!s->peer)
 		m |= POLLOUT | POLLWRNORM; /* a write would fail at once (EPIPE) */
 	return m;
 }
 
+static void unbind(struct usock *s)
+{
+	if (s->listed) {
+		list_del(&s->bound_link);
+		s->listed = false;
+	}
+	inode_put(s->path);
+	s->path = NULL;
+}
+
+/* The endpoint is gone (closed, or an embryo its listener dropped):
+ * Linux's unix_release_sock.  A connected peer sees end of file, and
+ * ECONNRESET if data was left unread or the connection never was
+ * accepted. */
+static void usock_release(struct usock *s, bool embryo)
+{
+	s->dead = true;
+	s->shut_rd = s->shut_wr = true;
+	unbind(s);
+	struct usock *p = s->peer;
+	if (p) {
+		/* A datagram peer keeps pointing here: its next send
+		 * finds this end dead (ECONNREFUSED) and forgets it. */
+		if (p->peer == s && connection_type(s)) {
+			if (s->len || embryo)
+				p->err = ECONNRESET;
+			drop_peer(p);
+		}
+		waitq_wake_all(p->wqp);
+		drop_peer(s);
+	}
+	while (!list_empty(&s->pending)) {
+		struct usock *e = list_entry(s->pending.next, struct usock, pend_link);
+		list_del(&e->pend_link);
+		s->npending--;
+		usock_release(e, true);
+		inode_put(e->ino);
+	}
+	/* Threads waiting to connect or accept look again (and find the
+	 * listener gone). */
+	waitq_wake_all(s->wqp);
+}
+
 static void sock_release(struct file *f)
 {
 	struct usock *s = sock_of(f);
-	if (s && s->peer) {
-		s->peer->peer = NULL;
-		waitq_wake_all(&s->peer->wq);
-		s->peer = NULL;
-	}
+	if (s)
+		usock_release(s, false);
 }
 
 static void sock_describe(struct file *f, char *buf, size_t size)
@@ -215,39 +500,63 @@ static void sock_destroy(struct inode *ino)
 
 static const struct inode_ops sock_iops = {.destroy = sock_destroy};
 
-static struct file *sock_new(int type, unsigned flags)
+/* A new endpoint in a new anonymous inode (referenced), no file yet. */
+static struct usock *usock_new(int type)
 {
 	struct inode *ino = inode_new(SB_PIPE, S_IFSOCK | 0777);
 	struct usock *s = calloc(1, sizeof *s);
-	struct file *f = NULL;
-	if (ino && s) {
-		s->type = type;
-		waitq_init(&s->wq);
-		ino->priv = s;
-		ino->iops = &sock_iops;
-		ino->transient = true;
-		s = NULL;
-		f = file_alloc(ino, &sock_ops, O_RDWR | (flags & O_NONBLOCK));
+	if (!ino || !s) {
+		free(s);
+		if (ino)
+			inode_put(ino);
+		return NULL;
 	}
-	free(s);
-	inode_put(ino);
+	s->type = type;
+	s->ino = ino;
+	waitq_init(&s->wq);
+	/* A datagram sender may wait on any socket it sends to, not only
+	 * its peer: all datagram sockets share one queue, so that whoever
+	 * frees room wakes it. */
+	s->wqp = type == LX_SOCK_DGRAM ? &dgram_wq : &s->wq;
+	list_init(&s->pending);
+	list_init(&s->bound_link);
+	ino->priv = s;
+	ino->iops = &sock_iops;
+	ino->transient = true;
+	return s;
+}
+
+/* A file for endpoint s; consumes the caller's inode reference. */
+static struct file *usock_file(struct usock *s, unsigned flags)
+{
+	struct file *f = file_alloc(s->ino, &sock_ops, O_RDWR | (flags & O_NONBLOCK));
+	inode_put(s->ino);
 	return f;
 }
 
-int socketpair_create(int type, unsigned flags, struct file **a, struct file **b)
+int sock_create(int type, unsigned flags, struct file **out)
 {
-	*a = sock_new(type, flags);
-	*b = sock_new(type, flags);
-	if (!*a || !*b) {
-		if (*a)
-			file_put(*a);
-		if (*b)
-			file_put(*b);
-		return -ENOMEM;
+	struct usock *s = usock_new(type);
+	*out = s ? usock_file(s, flags) : NULL;
+	return *out ? 0 : -ENOMEM;
+}
+
+int socketpair_create(struct thread *t, int type, unsigned flags, struct file **a, struct file **b)
+{
+	int r = sock_create(type, flags, a);
+	if (r < 0)
+		return r;
+	if ((r = sock_create(type, flags, b)) < 0) {
+		file_put(*a);
+		return r;
 	}
 	struct usock *x = sock_of(*a), *y = sock_of(*b);
-	x->peer = y;
-	y->peer = x;
+	set_peer(x, y);
+	set_peer(y, x);
+	x->state = y->state = SS_CONNECTED;
+	/* Both ends report the creator as their peer. */
+	creds_of(t, x->cred);
+	creds_of(t, y->cred);
 	return 0;
 }
 
@@ -262,9 +571,9 @@ int sock_shutdown(struct file *f, int how)
 		s->shut_rd = true;
 	if (how != 0)
 		s->shut_wr = true;
-	waitq_wake_all(&s->wq);
+	waitq_wake_all(s->wqp);
 	if (s->peer)
-		waitq_wake_all(&s->peer->wq);
+		waitq_wake_all(s->peer->wqp);
 	return 0;
 }
 
@@ -272,4 +581,211 @@ int sock_type(struct file *f)
 {
 	struct usock *s = sock_of(f);
 	return s ? s->type : -ENOTSOCK;
+}
+
+/* ---- Names ----------------------------------------------------------------- */
+
+static bool abstract_taken(const struct sock_addr *a)
+{
+	struct usock *s;
+	list_for_each_entry(s, &bound, bound_link)
+	{
+		if (!s->path && s->addr.len == a->len && !memcmp(s->addr.sa, a->sa, a->len))
+			return true;
+	}
+	return false;
+}
+
+static void publish(struct usock *s, const struct sock_addr *a, struct inode *path)
+{
+	s->addr = *a;
+	s->path = path;
+	list_add_tail(&s->bound_link, &bound);
+	s->listed = true;
+}
+
+/* Autobind: an abstract name of five hex digits, as Linux gives. */
+static int autobind(struct usock *s)
+{
+	static unsigned next = 0x1234;
+	struct sock_addr a;
+	if (s->addr.len)
+		return 0;
+	for (unsigned i = 0; i < 0x100000; i++) {
+		memset(&a, 0, sizeof a);
+		a.sa[0] = LX_AF_UNIX;
+		snprintf(a.sa + SUN_PATH_OFF + 1, sizeof a.sa - SUN_PATH_OFF - 1, "%05x",
+		         (next++) & 0xfffff);
+		a.len = SUN_PATH_OFF + 1 + 5;
+		if (!abstract_taken(&a)) {
+			publish(s, &a, NULL);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int sock_bind(struct thread *t, struct file *f, const struct sock_addr *a)
+{
+	struct usock *s = sock_of(f);
+	if (a->len == SUN_PATH_OFF)
+		return autobind(s);
+	if (!a->sa[SUN_PATH_OFF]) {
+		if (s->addr.len)
+			return -EINVAL;
+		if (abstract_taken(a))
+			return -EADDRINUSE;
+		publish(s, a, NULL);
+		return 0;
+	}
+	/* A path: the name is made first, so its errors come before the
+	 * socket's own EINVAL (then the name goes again), as on Linux. */
+	struct inode *ino;
+	uint32_t mode = S_IFSOCK | (0777 & ~fs_umask(t->proc, -1));
+	int r = vfs_mknod(t, LX_AT_FDCWD, a->sa + SUN_PATH_OFF, mode, &ino);
+	if (r == -EEXIST)
+		return -EADDRINUSE;
+	if (r < 0)
+		return r;
+	if (s->addr.len) {
+		inode_put(ino);
+		vfs_unlink(t, LX_AT_FDCWD, a->sa + SUN_PATH_OFF, false);
+		return -EINVAL;
+	}
+	struct sock_addr n = *a;
+	n.len = (uint32_t)(SUN_PATH_OFF + strlen(a->sa + SUN_PATH_OFF) + 1);
+	publish(s, &n, ino);
+	return 0;
+}
+
+int sock_listen(struct thread *t, struct file *f, int backlog)
+{
+	struct usock *s = sock_of(f);
+	if (!connection_type(s))
+		return -EOPNOTSUPP;
+	if (!s->addr.len || (s->state != SS_UNCONNECTED && s->state != SS_LISTENING))
+		return -EINVAL;
+	if ((unsigned)backlog > LX_SOMAXCONN)
+		backlog = LX_SOMAXCONN;
+	s->backlog = backlog;
+	if (s->state != SS_LISTENING) {
+		s->state = SS_LISTENING;
+		creds_of(t, s->own);
+	}
+	/* A larger backlog may let waiting connectors in. */
+	waitq_wake_all(s->wqp);
+	return 0;
+}
+
+int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, struct waitq **wait)
+{
+	struct usock *s = sock_of(f), *l;
+	*wait = NULL;
+	if (s->type == LX_SOCK_DGRAM) {
+		if (a->len >= 2 && a->sa[0] == 0 && a->sa[1] == 0) { /* AF_UNSPEC */
+			drop_peer(s);
+			return 0;
+		}
+		int r = find_bound(t, a, s->type, &l);
+		if (r < 0)
+			return r;
+		if (l->dead)
+			return -ECONNREFUSED;
+		drop_peer(s);
+		set_peer(s, l);
+		return 0;
+	}
+	int r = find_bound(t, a, s->type, &l);
+	if (r < 0)
+		return r;
+	if (l->state != SS_LISTENING || l->shut_rd)
+		return -ECONNREFUSED;
+	/* A full backlog first, then this socket's own state, as on Linux. */
+	if (l->npending > l->backlog) {
+		*wait = l->wqp;
+		return -EAGAIN;
+	}
+	if (s->state == SS_CONNECTED)
+		return -EISCONN;
+	if (s->state != SS_UNCONNECTED)
+		return -EINVAL;
+	struct usock *e = usock_new(s->type);
+	if (!e)
+		return -ENOMEM;
+	e->state = s->state = SS_CONNECTED;
+	e->addr = l->addr; /* an accepted socket has its listener's name */
+	creds_of(t, e->cred);
+	memcpy(s->cred, l->own, sizeof s->cred);
+	set_peer(e, s);
+	set_peer(s, e);
+	/* The listener's queue takes over e's first reference. */
+	list_add_tail(&e->pend_link, &l->pending);
+	l->npending++;
+	waitq_wake_all(l->wqp);
+	return 0;
+}
+
+int sock_accept(struct file *f, unsigned flags, struct file **out, struct sock_addr *peer)
+{
+	struct usock *s = sock_of(f);
+	if (!connection_type(s))
+		return -EOPNOTSUPP;
+	if (s->state != SS_LISTENING)
+		return -EINVAL;
+	if (list_empty(&s->pending))
+		return -EAGAIN;
+	struct usock *e = list_entry(s->pending.next, struct usock, pend_link);
+	inode_ref(e->ino);
+	struct file *nf = usock_file(e, flags);
+	if (!nf)
+		return -ENOMEM;
+	list_del(&e->pend_link);
+	s->npending--;
+	inode_put(e->ino); /* the queue's reference */
+	name_of(e->peer, peer);
+	/* A connector waiting for room may come in now. */
+	waitq_wake_all(s->wqp);
+	*out = nf;
+	return 0;
+}
+
+int sock_getname(struct file *f, bool peer, struct sock_addr *out)
+{
+	struct usock *s = sock_of(f);
+	if (peer) {
+		if (!s->peer || (connection_type(s) && s->state != SS_CONNECTED))
+			return -ENOTCONN;
+		name_of(s->peer, out);
+		return 0;
+	}
+	name_of(s, out);
+	return 0;
+}
+
+int sock_peercred(struct file *f, int32_t cred[3])
+{
+	struct usock *s = sock_of(f);
+	const int32_t *c = s->state == SS_LISTENING ? s->own : s->cred;
+	/* No peer known (pid 0 never is one): pid 0, uid and gid -1. */
+	if (!c[0]) {
+		cred[0] = 0;
+		cred[1] = cred[2] = -1;
+	} else {
+		memcpy(cred, c, sizeof s->cred);
+	}
+	return 0;
+}
+
+int sock_take_error(struct file *f)
+{
+	struct usock *s = sock_of(f);
+	int e = s->err;
+	s->err = 0;
+	return e;
+}
+
+bool sock_listening(struct file *f)
+{
+	struct usock *s = sock_of(f);
+	return s && s->state == SS_LISTENING;
 }

@@ -72,9 +72,11 @@ static long park_on(struct thread *t, struct file *f)
  */
 /* What send/recv add to a transfer on a socket (MSG_* flags). */
 struct io_opts {
-	bool dontwait; /* MSG_DONTWAIT: this call only is non-blocking */
-	bool nosignal; /* MSG_NOSIGNAL: EPIPE without SIGPIPE */
-	bool trunc;    /* out: a message was cut short (MSG_TRUNC) */
+	bool dontwait;              /* MSG_DONTWAIT: this call only is non-blocking */
+	bool nosignal;              /* MSG_NOSIGNAL: EPIPE without SIGPIPE */
+	bool trunc;                 /* out: a message was cut short (MSG_TRUNC) */
+	const struct sock_addr *to; /* sendto's destination, or NULL */
+	struct sock_addr *from;     /* out: the sender, if wanted */
 };
 
 static long xfer(struct thread *t, struct file *f, void *buf, size_t n, uint64_t *p, bool write,
@@ -82,8 +84,8 @@ static long xfer(struct thread *t, struct file *f, void *buf, size_t n, uint64_t
 {
 	if (o && file_is_socket(f)) {
 		bool tr = false;
-		long r =
-		    write ? sock_send(f, t, buf, n, o->nosignal) : sock_recv(f, t, buf, n, &tr);
+		long r = write ? sock_send(f, t, buf, n, o->nosignal, o->to)
+		               : sock_recv(f, t, buf, n, &tr, o->from);
 		o->trunc |= tr;
 		return r;
 	}
@@ -906,11 +908,7 @@ long sys_fallocate(struct thread *t, const struct sysargs *a)
 	return r;
 }
 
-/* ---- Sockets (socketpair(AF_UNIX) only: socket.c) --------------------------------- */
-#define LX_AF_UNIX 1
-#define LX_SOCK_TYPE_MASK 0xf
-#define LX_SOCK_NONBLOCK 04000
-#define LX_SOCK_CLOEXEC 02000000
+/* ---- Socket transfers (the other socket calls: sys_socket.c) ------------------------ */
 #define LX_MSG_PEEK 0x2
 #define LX_MSG_TRUNC 0x20
 #define LX_MSG_DONTWAIT 0x40
@@ -918,57 +916,6 @@ long sys_fallocate(struct thread *t, const struct sysargs *a)
 #define LX_MSG_WAITALL 0x100
 #define LX_MSG_NOSIGNAL 0x4000
 #define LX_MSG_CMSG_CLOEXEC 0x40000000
-#define LX_SOL_SOCKET 1
-#define LX_SO_TYPE 3
-#define LX_SO_ERROR 4
-#define LX_SO_SNDBUF 7
-#define LX_SO_RCVBUF 8
-#define LX_SO_PEERCRED 17
-#define LX_SO_DOMAIN 39
-
-long sys_socketpair(struct thread *t, const struct sysargs *a)
-{
-	int domain = (int)a->a[0], type = (int)a->a[1], proto = (int)a->a[2];
-	int kind = type & LX_SOCK_TYPE_MASK;
-	struct file *x, *y;
-	int fds[2];
-
-	if (type & ~(LX_SOCK_TYPE_MASK | LX_SOCK_NONBLOCK | LX_SOCK_CLOEXEC))
-		return -EINVAL;
-	if (domain != LX_AF_UNIX) {
-		pr_warn_once("persona: warning: socketpair of a domain other than AF_UNIX is not "
-		             "supported; the program gets EOPNOTSUPP");
-		return domain < 0 || domain >= 46 ? -EAFNOSUPPORT : -EOPNOTSUPP;
-	}
-	if (kind >= 11) /* SOCK_MAX */
-		return -EINVAL;
-	if (kind == 3)
-		kind = 2; /* SOCK_RAW on AF_UNIX is SOCK_DGRAM, as on Linux */
-	if (kind != 1 && kind != 2 && kind != 5)
-		return -ESOCKTNOSUPPORT;
-	if (proto != 0 && proto != LX_AF_UNIX)
-		return -EPROTONOSUPPORT;
-	int r = socketpair_create(kind, (type & LX_SOCK_NONBLOCK) ? O_NONBLOCK : 0, &x, &y);
-	if (r < 0)
-		return r;
-	bool cloexec = type & LX_SOCK_CLOEXEC;
-	fds[0] = fd_install_new(t->proc, x, cloexec);
-	if (fds[0] < 0) {
-		file_put(y);
-		return fds[0];
-	}
-	fds[1] = fd_install_new(t->proc, y, cloexec);
-	if (fds[1] < 0) {
-		fd_close(t->proc, fds[0]);
-		return fds[1];
-	}
-	if (copy_to_user(t, a->a[3], fds, sizeof fds) < 0) {
-		fd_close(t->proc, fds[0]);
-		fd_close(t->proc, fds[1]);
-		return -EFAULT;
-	}
-	return 0;
-}
 
 /* A socket fd for send/recv: -EBADF, or -ENOTSOCK for another file. */
 static long sock_fd(struct thread *t, uint64_t fd, struct file **out)
@@ -997,24 +944,6 @@ static long sock_flags_ok(int flags, bool send)
 	return (flags & ~known) ? -EOPNOTSUPP : 0;
 }
 
-/* recvfrom's and recvmsg's source address: an unnamed AF_UNIX peer is
- * just the family (2 bytes), as Linux reports it. */
-static long put_unnamed_addr(struct thread *t, uint64_t uaddr, uint64_t ulen)
-{
-	int32_t len;
-	uint16_t fam = LX_AF_UNIX;
-	if (!uaddr || !ulen)
-		return 0;
-	if (copy_from_user(t, &len, ulen, sizeof len) < 0)
-		return -EFAULT;
-	if (len < 0)
-		return -EINVAL;
-	if (len >= 2 && copy_to_user(t, uaddr, &fam, 2) < 0)
-		return -EFAULT;
-	len = 2;
-	return copy_to_user(t, ulen, &len, sizeof len) < 0 ? -EFAULT : 0;
-}
-
 long sys_sendto(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
@@ -1025,12 +954,13 @@ long sys_sendto(struct thread *t, const struct sysargs *a)
 	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT,
 	                    .nosignal = flags & LX_MSG_NOSIGNAL};
 	struct uiov iov = {a->a[1], a->a[2]};
-	if ((r = sock_flags_ok(flags, true)) == 0) {
-		if (a->a[4] && sock_type(f) != 2)
-			r = -EISCONN; /* a connected stream or seqpacket socket */
-		else
-			r = do_io_opts(t, f, &iov, 1, NULL, true, &o);
+	struct sock_addr to;
+	if (a->a[4] && (uint32_t)a->a[5]) {
+		r = sockaddr_from_user(t, a->a[4], (uint32_t)a->a[5], &to);
+		o.to = &to;
 	}
+	if (r == 0 && (r = sock_flags_ok(flags, true)) == 0)
+		r = do_io_opts(t, f, &iov, 1, NULL, true, &o);
 	file_put(f);
 	return r;
 }
@@ -1042,13 +972,14 @@ long sys_recvfrom(struct thread *t, const struct sysargs *a)
 	long r = sock_fd(t, a->a[0], &f);
 	if (r < 0)
 		return r;
-	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT};
+	struct sock_addr from = {0};
+	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT, .from = &from};
 	struct uiov iov = {a->a[1], a->a[2]};
 	if ((r = sock_flags_ok(flags, false)) == 0)
 		r = do_io_opts(t, f, &iov, 1, NULL, false, &o);
 	file_put(f);
-	if (r >= 0) {
-		long e = put_unnamed_addr(t, a->a[4], a->a[5]);
+	if (r >= 0 && a->a[4]) {
+		long e = sockaddr_to_user(t, &from, a->a[4], a->a[5]);
 		if (e < 0)
 			return e;
 	}
@@ -1104,12 +1035,16 @@ static long sock_msg(struct thread *t, const struct sysargs *a, bool send)
 			r = -EINVAL;
 			goto out;
 		}
+	struct sock_addr addr = {0};
 	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT,
 	                    .nosignal = flags & LX_MSG_NOSIGNAL};
-	if (send && m.name && sock_type(f) != 2) {
-		r = -EISCONN;
-		goto out;
+	if (send && m.name && m.namelen) {
+		if ((r = sockaddr_from_user(t, m.name, m.namelen, &addr)) < 0)
+			goto out;
+		o.to = &addr;
 	}
+	if (!send)
+		o.from = &addr;
 	r = do_io_opts(t, f, iov, (int)m.iovlen, NULL, send, &o);
 	if (!send && r >= 0) {
 		/* No control data ever; the flags say whether a message was
@@ -1122,14 +1057,10 @@ static long sock_msg(struct thread *t, const struct sysargs *a, bool send)
 		        0)
 			r = -EFAULT;
 		else if (m.name) {
-			uint32_t nl = m.namelen < 2 ? m.namelen : 2;
-			uint16_t fam = LX_AF_UNIX;
-			if (copy_to_user(t, m.name, &fam, nl) < 0)
-				r = -EFAULT;
-			nl = 2;
-			if (copy_to_user(t, a->a[1] + offsetof(struct msghdr_lx, namelen), &nl,
-			                 sizeof nl) < 0)
-				r = -EFAULT;
+			long e = sockaddr_to_user(t, &addr, m.name,
+			                          a->a[1] + offsetof(struct msghdr_lx, namelen));
+			if (e < 0)
+				r = e;
 		}
 	}
 out:
@@ -1146,82 +1077,4 @@ long sys_sendmsg(struct thread *t, const struct sysargs *a)
 long sys_recvmsg(struct thread *t, const struct sysargs *a)
 {
 	return sock_msg(t, a, false);
-}
-
-long sys_shutdown(struct thread *t, const struct sysargs *a)
-{
-	struct file *f;
-	long r = sock_fd(t, a->a[0], &f);
-	if (r < 0)
-		return r;
-	r = sock_shutdown(f, (int)a->a[1]);
-	file_put(f);
-	return r;
-}
-
-long sys_getsockopt(struct thread *t, const struct sysargs *a)
-{
-	struct file *f;
-	int level = (int)a->a[1], opt = (int)a->a[2];
-	int32_t len, v[3] = {0, 0, 0};
-	size_t n = sizeof(int32_t);
-	long r = sock_fd(t, a->a[0], &f);
-	if (r < 0)
-		return r;
-	int type = sock_type(f);
-	file_put(f);
-	if (copy_from_user(t, &len, a->a[4], sizeof len) < 0)
-		return -EFAULT;
-	if (len < 0)
-		return -EINVAL;
-	if (level != LX_SOL_SOCKET)
-		return -EOPNOTSUPP;
-	switch (opt) {
-	case LX_SO_TYPE:
-		v[0] = type;
-		break;
-	case LX_SO_ERROR:
-		break;
-	case LX_SO_DOMAIN:
-		v[0] = LX_AF_UNIX;
-		break;
-	case LX_SO_SNDBUF:
-	case LX_SO_RCVBUF:
-		v[0] = 2 * 208 * 1024; /* Linux reports double what it was given */
-		break;
-	case LX_SO_PEERCRED:
-		/* The pair was made by this process (or its parent before a
-		 * fork): report the caller, as the creator's credentials. */
-		v[0] = t->proc->pid;
-		v[1] = (int32_t)t->proc->uid;
-		v[2] = (int32_t)t->proc->gid;
-		n = sizeof v;
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	if ((size_t)len < n)
-		n = (size_t)len;
-	if (copy_to_user(t, a->a[3], v, n) < 0)
-		return -EFAULT;
-	len = (int32_t)n;
-	return copy_to_user(t, a->a[4], &len, sizeof len) < 0 ? -EFAULT : 0;
-}
-
-long sys_setsockopt(struct thread *t, const struct sysargs *a)
-{
-	struct file *f;
-	int level = (int)a->a[1], opt = (int)a->a[2];
-	long r = sock_fd(t, a->a[0], &f);
-	if (r < 0)
-		return r;
-	file_put(f);
-	if ((int)a->a[4] < (int)sizeof(int32_t))
-		return -EINVAL;
-	if (level != LX_SOL_SOCKET)
-		return -EOPNOTSUPP;
-	/* Buffer sizes are accepted and change nothing. */
-	if (opt == LX_SO_SNDBUF || opt == LX_SO_RCVBUF)
-		return 0;
-	return -ENOPROTOOPT;
 }

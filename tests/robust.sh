@@ -5,7 +5,7 @@
 #
 #   leak      tests/robust/leak.c: 1,200 cycles of a child killed with
 #             SIGKILL while blocked (pipe read, futex wait, pipe write,
-#             nanosleep, wait4, two threads), then the server's frames,
+#             nanosleep, wait4, two threads, unix sockets), then the server's frames,
 #             heap, threads and processes (/proc/persona) as before; the
 #             heap exactly under ASan (its allocator counts exactly), within 8 KiB
 #             under glibc's malloc (whose figure includes the chunks

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +86,33 @@ static void block(int kind, int p[2])
 		pthread_t th;
 		pthread_create(&th, NULL, futex_waiter, NULL);
 		syscall(SYS_futex, &futex_word, 0, 0, NULL);
+		break;
+	}
+	case 6: { /* unix sockets: a listener with a pending connection that
+		   * holds data, an accepted one, a datagram peer, and a
+		   * blocked accept */
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "leak-%d", getpid());
+		socklen_t l = (socklen_t)(sizeof(sa_family_t) + 1 + (size_t)n);
+		int s = socket(AF_UNIX, SOCK_STREAM, 0);
+		bind(s, (struct sockaddr *)&a, l);
+		listen(s, 4);
+		int c1 = socket(AF_UNIX, SOCK_STREAM, 0), c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+		connect(c1, (struct sockaddr *)&a, l);
+		accept(s, NULL, NULL);
+		connect(c2, (struct sockaddr *)&a, l);
+		write(c2, "data", 4);
+		int d1 = socket(AF_UNIX, SOCK_DGRAM, 0), d2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+		sa_family_t fam = AF_UNIX;
+		bind(d1, (struct sockaddr *)&fam, sizeof fam);
+		struct sockaddr_un da;
+		socklen_t dl = sizeof da;
+		getsockname(d1, (struct sockaddr *)&da, &dl);
+		connect(d2, (struct sockaddr *)&da, dl);
+		connect(d1, (struct sockaddr *)&da, dl);
+		write(d2, "x", 1);
+		accept(s, NULL, NULL);
+		accept(s, NULL, NULL); /* blocks */
 		break;
 	}
 	}
@@ -154,7 +183,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < cycles; i++)
-		cycle(i % 6);
+		cycle(i % 7);
 	if (read_figs(&after)) {
 		printf("FAIL /proc/persona unreadable\n");
 		return 1;

@@ -24,27 +24,30 @@ struct root_visitor {
 	               long long mtime);
 	const char *verb; /* "cannot <verb> PATH" */
 };
-/* 0, or -1 after printing why. */
-int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx);
+struct deps;
+/* 0, or -1 after printing why.  With deps, what each dynamically linked
+ * program of the tree needs is added too (cli_add_deps_of). */
+int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx, struct deps *deps);
 
-/* Copy the host directory dir (its files, directories, symlinks, with
- * their modes) into the guest filesystem under /.  0 or -1 after printing
- * why. */
-int cli_import_root(const char *dir);
+/* The guest filesystem of the Linux backend: the host directory root (if
+ * any; its files, directories, symlinks, with their modes) under /, and
+ * what the program (image, at exe_path in the guest) and the programs of
+ * root need to be loaded.  0 or -1 after printing why. */
+int cli_import_guest(const char *root, const void *image, size_t len, const char *exe_path);
 
 /* ---- A dynamically linked program's loader and libraries (deps.c) ---- */
-struct deps;
 /* What is under root (may be NULL) is the guest's already; the rest goes
  * in through v->file (whose -EEXIST is fine). */
 struct deps *cli_deps_new(const char *root, const struct root_visitor *v, void *ctx);
 /* Add what the ELF image (whose directory in the guest is origin_dir,
  * for $ORIGIN) needs, transitively.  0, or -1 after printing why. */
 int cli_add_deps(struct deps *d, const void *image, size_t len, const char *origin_dir);
+/* The same for a file of --root at gpath, leaving out what cannot be
+ * found (it may never run).  0, or -1 after printing why. */
+int cli_add_deps_of(struct deps *d, const void *image, size_t len, const char *gpath);
 void cli_deps_free(struct deps *d);
 /* The directory part of an absolute path ("/" for a top-level file). */
 void cli_dirname(const char *path, char *out, size_t size);
-/* The same into the Linux backend's tmpfs, for the program at exe_path. */
-int cli_import_deps(const char *root, const void *image, size_t len, const char *exe_path);
 
 /* Read a whole host file into memory (malloc'd).  0 or a negative errno. */
 int cli_read_file(int fd, void **data, size_t *len);
@@ -75,8 +78,9 @@ int cpio_add(struct cpio *c, const char *gpath, unsigned mode, long long mtime, 
 /* A directory entry for each parent of gpath not written yet. */
 int cpio_add_parents(struct cpio *c, const char *gpath);
 /* The contents of the host directory dir, as the guest's / (without its
- * dev, proc and sys, like cli_import_root).  0 or -1 after printing why. */
-int cpio_add_tree(struct cpio *c, const char *dir);
+ * dev, proc and sys, like cli_import_guest), and with deps what its
+ * programs need.  0 or -1 after printing why. */
+int cpio_add_tree(struct cpio *c, const char *dir, struct deps *deps);
 /* The trailer; frees what the writer kept.  0 or a negative errno. */
 int cpio_finish(struct cpio *c);
 

@@ -158,10 +158,10 @@ static int pack_symlink(void *ctx, const char *gpath, const char *target, size_t
 	return cpio_add(ctx, gpath, S_IFLNK | 0777, mtime, target, len);
 }
 
-int cpio_add_tree(struct cpio *c, const char *dir)
+int cpio_add_tree(struct cpio *c, const char *dir, struct deps *deps)
 {
 	static const struct root_visitor packer = {pack_dir, pack_file, pack_symlink, "pack"};
-	return cli_walk_root(dir, &packer, c);
+	return cli_walk_root(dir, &packer, c, deps);
 }
 
 int cpio_finish(struct cpio *c)

@@ -33,12 +33,13 @@ static const char *const system_dirs[] = {
 };
 
 struct deps {
-	const char *root;   /* --root DIR or NULL */
-	const char *interp; /* the loader's file name: needed by libc, never loaded twice */
+	const char *root; /* --root DIR or NULL */
+	char interp[256]; /* the loader's file name: needed by libc, never loaded twice */
 	const struct root_visitor *v;
 	void *ctx;
 	char *seen[MAX_OBJECTS]; /* guest paths handled */
 	size_t nseen;
+	bool lenient; /* a file of --root: what cannot be found is its loader's business */
 };
 
 struct elf_view {
@@ -137,7 +138,7 @@ static int need(struct deps *d, const char *name, const char *rpath, const char 
 
 	if (strchr(name, '/'))
 		return name[0] == '/' ? visit(d, name) : 0;
-	if (d->interp && !strcmp(name, d->interp))
+	if (d->interp[0] && !strcmp(name, d->interp))
 		return 0; /* the loader itself, already there */
 	/* The loader's order: DT_RPATH (only without DT_RUNPATH),
 	 * LD_LIBRARY_PATH, DT_RUNPATH, the system directories. */
@@ -154,6 +155,8 @@ static int need(struct deps *d, const char *name, const char *rpath, const char 
 	for (size_t i = 0; !found && i < sizeof system_dirs / sizeof *system_dirs; i++)
 		found = find_lib(d, name, system_dirs[i], gpath, host);
 	if (!found) {
+		if (d->lenient)
+			return 0;
 		cli_error("the program needs the shared library %s, found neither under --root nor "
 		          "in the host's library directories (or LD_LIBRARY_PATH)",
 		          name);
@@ -192,6 +195,10 @@ static int visit(struct deps *d, const char *gpath)
 	fd = open(host, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    cli_read_file(fd, &data, &len) < 0) {
+		if (d->lenient) {
+			r = 0;
+			goto out;
+		}
 		cli_error("cannot read %s, which the program needs (%s)", host,
 		          fd < 0 ? strerror(errno) : "not a readable file");
 		goto out;
@@ -235,8 +242,8 @@ int cli_add_deps(struct deps *d, const void *image, size_t len, const char *orig
 		}
 	}
 	if (interp && interp[0] == '/') {
-		if (!d->interp)
-			d->interp = strrchr(interp, '/') + 1;
+		if (!d->interp[0])
+			snprintf(d->interp, sizeof d->interp, "%s", strrchr(interp, '/') + 1);
 		if (visit(d, interp) < 0)
 			return -1;
 	}
@@ -270,6 +277,16 @@ int cli_add_deps(struct deps *d, const void *image, size_t len, const char *orig
 			return -1;
 	}
 	return 0;
+}
+
+int cli_add_deps_of(struct deps *d, const void *image, size_t len, const char *gpath)
+{
+	char dir[PATH_MAX];
+	cli_dirname(gpath, dir, sizeof dir);
+	d->lenient = true;
+	int r = cli_add_deps(d, image, len, dir);
+	d->lenient = false;
+	return r;
 }
 
 struct deps *cli_deps_new(const char *root, const struct root_visitor *v, void *ctx)

@@ -60,10 +60,15 @@ static bool skipped_top(const char *name)
 	return !strcmp(name, "dev") || !strcmp(name, "proc") || !strcmp(name, "sys");
 }
 
-static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const char *name,
-                      const char *gpath);
+struct walk {
+	const struct root_visitor *v;
+	void *ctx;
+	struct deps *deps;
+};
 
-static int walk_dir(const struct root_visitor *v, void *ctx, int fd, const char *gpath)
+static int walk_entry(const struct walk *w, int dirfd, const char *name, const char *gpath);
+
+static int walk_dir(const struct walk *w, int fd, const char *gpath)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
@@ -86,7 +91,7 @@ static int walk_dir(const struct root_visitor *v, void *ctx, int fd, const char 
 			r = -1;
 			break;
 		}
-		if (walk_entry(v, ctx, dirfd(d), de->d_name, child) < 0) {
+		if (walk_entry(w, dirfd(d), de->d_name, child) < 0) {
 			r = -1;
 			break;
 		}
@@ -95,9 +100,10 @@ static int walk_dir(const struct root_visitor *v, void *ctx, int fd, const char 
 	return r;
 }
 
-static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const char *name,
-                      const char *gpath)
+static int walk_entry(const struct walk *w, int dirfd, const char *name, const char *gpath)
 {
+	const struct root_visitor *v = w->v;
+	void *ctx = w->ctx;
 	struct stat st;
 	int r;
 
@@ -122,7 +128,7 @@ static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const 
 				cli_error("--root: cannot open %s (%s)", gpath, strerror(errno));
 				return -1;
 			}
-			return walk_dir(v, ctx, fd, gpath);
+			return walk_dir(w, fd, gpath);
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		void *data;
@@ -139,6 +145,10 @@ static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const 
 			return -1;
 		}
 		r = v->file(ctx, gpath, st.st_mode & 07777, st.st_mtime, data, len);
+		/* A dynamically linked program of the tree may be run by
+		 * another: what it needs comes along (if the host has it). */
+		if (r == 0 && w->deps && cli_add_deps_of(w->deps, data, len, gpath) < 0)
+			r = -ENOMEM;
 		free(data);
 	} else {
 		/* Device nodes, fifos and sockets of a host tree mean nothing
@@ -152,15 +162,16 @@ static int walk_entry(const struct root_visitor *v, void *ctx, int dirfd, const 
 	return 0;
 }
 
-int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx)
+int cli_walk_root(const char *dir, const struct root_visitor *v, void *ctx, struct deps *deps)
 {
+	const struct walk w = {v, ctx, deps};
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		cli_error("--root %s: %s", dir,
 		          errno == ENOTDIR ? "not a directory" : strerror(errno));
 		return -1;
 	}
-	return walk_dir(v, ctx, fd, "/");
+	return walk_dir(&w, fd, "/");
 }
 
 /* ---- Into the core's tmpfs (the Linux backend) ---- */
@@ -185,11 +196,6 @@ static int import_symlink(void *ctx, const char *gpath, const char *target, size
 static const struct root_visitor importer = {import_dir, import_file, import_symlink,
                                              "create in the guest"};
 
-int cli_import_root(const char *dir)
-{
-	return cli_walk_root(dir, &importer, NULL);
-}
-
 /* The directory part of an absolute path, "/" for a top-level file. */
 void cli_dirname(const char *path, char *out, size_t size)
 {
@@ -199,7 +205,7 @@ void cli_dirname(const char *path, char *out, size_t size)
 		*(slash == out ? slash + 1 : slash) = 0;
 }
 
-int cli_import_deps(const char *root, const void *image, size_t len, const char *exe_path)
+int cli_import_guest(const char *root, const void *image, size_t len, const char *exe_path)
 {
 	char dir[PATH_MAX];
 	struct deps *d = cli_deps_new(root, &importer, NULL);
@@ -207,8 +213,10 @@ int cli_import_deps(const char *root, const void *image, size_t len, const char 
 		cli_error("out of memory");
 		return -1;
 	}
+	int r = root ? cli_walk_root(root, &importer, NULL, d) : 0;
 	cli_dirname(exe_path, dir, sizeof dir);
-	int r = cli_add_deps(d, image, len, dir);
+	if (r == 0)
+		r = cli_add_deps(d, image, len, dir);
 	cli_deps_free(d);
 	return r;
 }

@@ -279,9 +279,7 @@ static int run(const struct run_opts *o, int argc, char **argv)
 		cli_error("cannot set up the guest filesystem (%s)", strerror(-r));
 		return EXIT_CANNOT_RUN;
 	}
-	if (o->root && cli_import_root(o->root) < 0)
-		return EXIT_CANNOT_RUN;
-	if (cli_import_deps(o->root, image, len, abs) < 0)
+	if (cli_import_guest(o->root, image, len, abs) < 0)
 		return EXIT_CANNOT_RUN;
 
 	r = core_start(abs, image, len, argv, environ, &why);

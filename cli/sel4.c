@@ -243,7 +243,16 @@ static int build_payload(struct cli_buf *b, const char *root, int argc, char **a
 	if (r < 0)
 		goto nomem;
 
-	if (root && cpio_add_tree(&c, root) < 0) {
+	/* Dynamically linked programs bring their loader and libraries. */
+	static const struct root_visitor packer = {.file = pack_file,
+	                                           .verb = "pack into the guest image"};
+	struct deps *d = cli_deps_new(root, &packer, &c);
+	if (!d) {
+		cpio_finish(&c);
+		goto nomem;
+	}
+	if (root && cpio_add_tree(&c, root, d) < 0) {
+		cli_deps_free(d);
 		cpio_finish(&c);
 		return EXIT_CANNOT_RUN;
 	}
@@ -252,6 +261,7 @@ static int build_payload(struct cli_buf *b, const char *root, int argc, char **a
 		cli_error("%s: %s", prog, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		cli_deps_free(d);
 		cpio_finish(&c);
 		return EXIT_CANNOT_RUN;
 	}
@@ -259,6 +269,7 @@ static int build_payload(struct cli_buf *b, const char *root, int argc, char **a
 	close(fd);
 	if (r < 0) {
 		cli_error("%s: cannot read it (%s)", prog, strerror(-r));
+		cli_deps_free(d);
 		cpio_finish(&c);
 		return EXIT_CANNOT_RUN;
 	}
@@ -267,22 +278,16 @@ static int build_payload(struct cli_buf *b, const char *root, int argc, char **a
 	if (!r)
 		r = cpio_add(&c, exe_path, S_IFREG | (st.st_mode & 07777), st.st_mtime, image, len);
 	if (!r) {
-		/* A dynamically linked program's loader and libraries. */
-		static const struct root_visitor packer = {.file = pack_file,
-		                                           .verb = "pack into the guest image"};
 		char dir[PATH_MAX];
-		struct deps *d = cli_deps_new(root, &packer, &c);
 		cli_dirname(exe_path, dir, sizeof dir);
-		if (!d || cli_add_deps(d, image, len, dir) < 0) {
-			if (!d)
-				cli_error("out of memory");
+		if (cli_add_deps(d, image, len, dir) < 0) {
 			cli_deps_free(d);
 			free(image);
 			cpio_finish(&c);
 			return EXIT_CANNOT_RUN;
 		}
-		cli_deps_free(d);
 	}
+	cli_deps_free(d);
 	free(image);
 	if (!r)
 		r = cpio_finish(&c);

@@ -109,11 +109,13 @@ for p in build/persona build/asan/persona; do
 		SUITE_LABEL="interactive shell under $p" suite "interactive ($p)" \
 			tests/real/interactive.sh "$p"
 		SUITE_LABEL="shell scripts under $p" suite "shell ($p)" tests/real/shell.sh "$p"
+		SUITE_LABEL="dynamic programs under $p" suite "dynamic ($p)" tests/real/dynamic.sh "$p"
 	else
 		skip "guests ($p)" "$p not built"
 		skip "busybox ($p)" "$p not built"
 		skip "interactive ($p)" "$p not built"
 		skip "shell ($p)" "$p not built"
+		skip "dynamic ($p)" "$p not built"
 	fi
 done
 

@@ -339,6 +339,26 @@ static void on_syscall(struct thread *t)
 	run_syscall(t);
 }
 
+/* The live process with the most resident pages (the one asking when
+ * it holds as many as any). */
+static struct proc *oom_victim(struct proc *asking)
+{
+	struct proc *best = asking, *p;
+	uint64_t vm, best_rss = 0, rss;
+	mm_usage(asking->mm, &vm, &best_rss);
+	list_for_each_entry(p, &all_procs, all_link)
+	{
+		if (p->exiting || !p->mm || list_empty(&p->threads))
+			continue;
+		mm_usage(p->mm, &vm, &rss);
+		if (rss > best_rss) {
+			best = p;
+			best_rss = rss;
+		}
+	}
+	return best;
+}
+
 static void on_pagefault(struct thread *t, const struct plat_event *ev)
 {
 	int r = mm_handle_fault(t->proc->mm, ev->addr,
@@ -349,14 +369,24 @@ static void on_pagefault(struct thread *t, const struct plat_event *ev)
 	case -EACCES:
 		sig_force_fault(t, SIGSEGV, 2 /* SEGV_ACCERR */, ev->addr);
 		break;
-	case -ENOMEM:
-		/* What Linux's OOM killer does, to the process that asked
-		 * (deliberate difference: Linux picks the largest one). */
+	case -ENOMEM: {
+		/* What Linux's OOM killer does: the process holding the most
+		 * memory goes.  If that is another one, this thread retries
+		 * its access once the victim's pages are back. */
+		struct proc *victim = oom_victim(t->proc);
+		struct thread *vt =
+		    list_empty(&victim->threads)
+		        ? t
+		        : list_entry(victim->threads.next, struct thread, proc_link);
 		pr_log("persona: out of memory (all %llu MiB of the guest's memory in use): killed "
 		       "process %d (%.16s); give the guest more with --memory SIZE",
-		       (unsigned long long)plat_frame_limit() / 256, t->proc->pid, t->comm);
-		proc_exit(t->proc, SIGKILL);
-		return;
+		       (unsigned long long)plat_frame_limit() / 256, victim->pid, vt->comm);
+		bool self = victim == t->proc;
+		proc_exit(victim, SIGKILL); /* t is gone if it was its own */
+		if (self)
+			return;
+		break;
+	}
 	default:
 		sig_force_fault(t, SIGSEGV, 1 /* SEGV_MAPERR */, ev->addr);
 		break;

@@ -66,6 +66,32 @@ int main(void)
 	if (q != MAP_FAILED)
 		munmap(q, 4 * MiB);
 
+	/* 1b. The victim is the process holding the most, not the one
+	 * asking: a child sits on 10 MiB, the parent then touches 8. */
+	int pp[2];
+	char go;
+	if (pipe(pp) == 0 && (c = fork()) == 0) {
+		char *h = mmap(NULL, 10 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		               -1, 0);
+		if (h == MAP_FAILED)
+			_exit(2);
+		memset(h, 1, 10 * MiB);
+		(void)!write(pp[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	(void)!read(pp[0], &go, 1);
+	q = mmap(NULL, 8 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q != MAP_FAILED)
+		memset(q, 2, 8 * MiB);
+	waitpid(c, &st, 0);
+	CHECK(q != MAP_FAILED && q[8 * MiB - 1] == 2 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "the larger child is killed, the parent touching memory goes on");
+	if (q != MAP_FAILED)
+		munmap(q, 8 * MiB);
+	close(pp[0]);
+	close(pp[1]);
+
 	/* 2. One request for more than all of it. */
 	void *big =
 	    mmap(NULL, 32 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

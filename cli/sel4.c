@@ -537,6 +537,29 @@ static bool marker_prefix(const char *s, size_t n)
 	return false;
 }
 
+/* The kernel gave up booting (its "ERROR:" lines say why, then "seL4
+ * called fail"): end the run at once with a reason a user can act on. */
+static bool boot_failed(struct console *c, const char *line, size_t len)
+{
+	static const char full[] = "ERROR: can't add another cap";
+	static const char fail[] = "seL4 called fail";
+	if (len >= sizeof full - 1 && !memcmp(line, full, sizeof full - 1)) {
+		snprintf(
+		    c->error, sizeof c->error,
+		    "the guest image is too large for this seL4 kernel's boot CNode (one slot "
+		    "per 4 KiB page): rebuild the kernel with a larger KernelRootCNodeSizeBits "
+		    "(16 holds about 250 MB) or make --root smaller");
+		return false; /* the kernel's own failure line ends the run */
+	}
+	if (len < sizeof fail - 1 || memcmp(line, fail, sizeof fail - 1))
+		return false;
+	if (!c->error[0])
+		snprintf(c->error, sizeof c->error,
+		         "the seL4 kernel failed to boot (run with --verbose to see its messages)");
+	c->done = true;
+	return true;
+}
+
 static void emit(struct console *c, const char *s, size_t n)
 {
 	if (c->started) {
@@ -565,8 +588,10 @@ static void emit(struct console *c, const char *s, size_t n)
 		if (s[i] != '\n')
 			continue;
 		size_t len = c->nboot - 1 - c->line_start;
-		if (len == sizeof kernel_done - 1 &&
-		    !memcmp(c->bootlog + c->line_start, kernel_done, len)) {
+		const char *line = c->bootlog + c->line_start;
+		if (boot_failed(c, line, len))
+			return;
+		if (len == sizeof kernel_done - 1 && !memcmp(line, kernel_done, len)) {
 			c->in_user = true;
 			if (i + 1 < n)
 				emit(c, s + i + 1, n - i - 1);

@@ -145,6 +145,9 @@ if [ -x build/persona ]; then
 		# and the shell scripts (busybox sh and bash) there
 		PERSONA_RUN_ARGS="--backend sel4" PERSONA_TEST_PREFIX=sel4/ \
 			SUITE_LABEL="shell scripts on seL4" suite "shell (seL4)" tests/real/shell.sh build/persona
+		# Debian's dynamically linked programs there
+		PERSONA_RUN_ARGS="--backend sel4" PERSONA_TEST_PREFIX=sel4/ \
+			SUITE_LABEL="dynamic programs on seL4" suite "dynamic (seL4)" tests/real/dynamic.sh build/persona
 		# and the fuzzer against the root task (the same seeds)
 		PERSONA_RUN_ARGS="--backend sel4" suite "fuzz (seL4)" scripts/fuzz.sh build/persona
 	fi

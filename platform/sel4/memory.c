@@ -231,6 +231,8 @@ int s4_heap_grow(uintptr_t end)
 	return 0;
 }
 
+seL4_CPtr s4_fixed0 = 4080; /* set from the boot CNode's size */
+
 /* ---- The CSpace ---------------------------------------------------------------------- */
 /* Move every initial cap into a new CNode of 2^bits slots and make it
  * the root task's CSpace root, with a guard so that slot numbers are
@@ -242,10 +244,12 @@ static int switch_cspace(unsigned bits, const char **why)
 	seL4_Word guard = seL4_CNode_CapData_new(0, 64 - bits).words[0];
 	seL4_Error e;
 
-	if (bi->empty.start + 1 >= S4_FIRST_FIXED || bi->empty.end < 4096) {
+	if (bi->empty.end < 4096 || bi->empty.start + 1 >= bi->empty.end - 16 ||
+	    bi->empty.end >= (1UL << bits) / 2) {
 		*why = "the boot CNode leaves no room for the backend's fixed slots";
 		return -EINVAL;
 	}
+	s4_fixed0 = bi->empty.end - 16;
 	if (retype_into(seL4_CapInitThreadCNode, seL4_CapTableObject, bits, x) < 0) {
 		*why = "no untyped memory for the root CNode";
 		return -ENOMEM;

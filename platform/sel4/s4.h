@@ -6,7 +6,7 @@
  * CSpace: at boot the root task moves every initial capability into one
  * large CNode (2^s4_cnode_bits slots, guard filling the rest of the 64
  * bits) that becomes its CSpace root, so a slot number is its CPtr.
- *   [0, 4096)                      the initial caps at their usual numbers,
+ *   [0, boot CNode size)           the initial caps at their usual numbers,
  *                                  and the backend's fixed caps (S4_SLOT_*)
  *   [S4_FRAME_SLOT0, +frame limit) the cap of pool frame f (the pool view)
  *   above                          slots handed out by s4_slot_alloc
@@ -29,22 +29,24 @@
 #define S4_HEAP_PREGROW (16UL << 20) /* heap mapped at boot */
 #define S4_POOL_BASE 0x8000000000UL
 
-/* Fixed slots of the backend's own caps (below 4096, above the initial
- * caps: checked at boot against bootinfo's empty range). */
-#define S4_SLOT_OLDROOT 4080 /* the boot CNode, emptied */
-#define S4_SLOT_EP 4081      /* the fault endpoint */
-#define S4_SLOT_NTFN 4082    /* bound to the root TCB: IRQs */
-#define S4_SLOT_NTFN_TIMER 4083
-#define S4_SLOT_NTFN_SERIAL 4084
-#define S4_SLOT_IRQ_TIMER 4085
-#define S4_SLOT_IRQ_SERIAL 4086
-#define S4_SLOT_PORT_COM1 4087
-#define S4_SLOT_PORT_PIT 4088
-#define S4_SLOT_PORT_CMOS 4089
-#define S4_SLOT_PORT_KBD 4090
-#define S4_SLOT_PORT_COM2 4091
-#define S4_FIRST_FIXED 4080
-#define S4_FRAME_SLOT0 4096
+/* Fixed slots of the backend's own caps: the last 16 slots below the end of
+ * the boot CNode (2^KernelRootCNodeSizeBits), above the initial caps, so a
+ * kernel built with a larger boot CNode (room for a larger image) moves
+ * them up; pool frame caps start at that end. */
+extern seL4_CPtr s4_fixed0;
+#define S4_SLOT_OLDROOT (s4_fixed0 + 0) /* the boot CNode, emptied */
+#define S4_SLOT_EP (s4_fixed0 + 1)      /* the fault endpoint */
+#define S4_SLOT_NTFN (s4_fixed0 + 2)    /* bound to the root TCB: IRQs */
+#define S4_SLOT_NTFN_TIMER (s4_fixed0 + 3)
+#define S4_SLOT_NTFN_SERIAL (s4_fixed0 + 4)
+#define S4_SLOT_IRQ_TIMER (s4_fixed0 + 5)
+#define S4_SLOT_IRQ_SERIAL (s4_fixed0 + 6)
+#define S4_SLOT_PORT_COM1 (s4_fixed0 + 7)
+#define S4_SLOT_PORT_PIT (s4_fixed0 + 8)
+#define S4_SLOT_PORT_CMOS (s4_fixed0 + 9)
+#define S4_SLOT_PORT_KBD (s4_fixed0 + 10)
+#define S4_SLOT_PORT_COM2 (s4_fixed0 + 11)
+#define S4_FRAME_SLOT0 (s4_fixed0 + 16)
 
 /* Badges: a thread's fault badge is its index + 1 (below 2^32); the
  * notification's are single high bits, so a badge says where a message

@@ -389,6 +389,7 @@ static int load_interp(struct thread *t, struct inode *exe, const struct image *
 	r = read_image(ino, &im, why);
 	if (r < 0)
 		goto out;
+	inode_set_map_name(ino, abs);
 	uint64_t span = PAGE_ALIGN_UP(im.hi) - (im.lo & PAGE_MASK);
 	*bias = 0;
 	if (im.eh.type == ET_DYN) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "vfs.h"
 
 struct fd_entry {
 	struct file *f;
@@ -473,6 +474,7 @@ int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags, struct inode 
 	         !file_writable(f))
 		r = -EACCES;
 	if (r == 0) {
+		inode_set_map_name(f->ino, f->path);
 		inode_ref(f->ino);
 		*out = f->ino;
 	}

@@ -102,6 +102,7 @@ struct inode {
 	} dir;
 	char *link;              /* symlink target (tmpfs) */
 	char *name;              /* transient directories: own name, for getcwd */
+	char *map_name;          /* the path /proc/N/maps shows (first mmap's file path) */
 	int pid, tid, kind, sub; /* procfs: what this entry shows */
 	void *priv;              /* pipe, eventfd, device state */
 };

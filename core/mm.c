@@ -600,17 +600,23 @@ int mm_format_maps(struct mm *mm, const char *exe_path, char **buf, size_t *len)
 			name = "[heap]";
 		else if (v->kind == VMA_STACK)
 			name = "[stack]";
-		else if (v->ino && v->ino == mm->exe)
-			name = exe_path;
-		/* Deliberate difference: other files show no path, and device
-		 * and inode numbers read 00:00 0 (vfs.h offers neither yet). */
+		/* A file's device is its filesystem's number, as stat's
+		 * st_dev; anonymous memory (shared too) reads 00:00 0. */
+		unsigned dev = 0;
+		unsigned long inum = 0;
+		if (v->ino) {
+			const char *path = inode_map_name(v->ino, &dev, &inum);
+			name = v->ino == mm->exe ? exe_path : path;
+			if (!name)
+				dev = 0, inum = 0;
+		}
 		size_t start = b.len;
 		sb_printf(&b, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %lu ",
 		          (unsigned long long)v->start, (unsigned long long)v->end,
 		          v->prot & PLAT_PROT_READ ? 'r' : '-',
 		          v->prot & PLAT_PROT_WRITE ? 'w' : '-',
 		          v->prot & PLAT_PROT_EXEC ? 'x' : '-', v->shared ? 's' : 'p',
-		          (unsigned long long)v->off, 0, 0, 0UL);
+		          (unsigned long long)v->off, 0, dev, inum);
 		if (name) {
 			/* Linux pads the name to column 73. */
 			int pad = 72 - (int)(b.len - start);

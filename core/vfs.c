@@ -79,9 +79,23 @@ static void inode_free(struct inode *ino)
 		inode_put(ino->dir.parent);
 	free(ino->link);
 	free(ino->name);
+	free(ino->map_name);
 	if (ino->counted)
 		tmpfs_inodes--;
 	free(ino);
+}
+
+void inode_set_map_name(struct inode *ino, const char *path)
+{
+	if (!ino->map_name && path && path[0] == '/')
+		ino->map_name = strdup(path); /* NULL: shown unnamed, no worse */
+}
+
+const char *inode_map_name(const struct inode *ino, unsigned *dev, unsigned long *inum)
+{
+	*dev = (unsigned)ino->sb;
+	*inum = (unsigned long)ino->ino;
+	return ino->map_name;
 }
 
 void inode_ref(struct inode *ino)

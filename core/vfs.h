@@ -15,6 +15,11 @@ int vfs_add_file(const char *path, uint32_t mode, const void *data, size_t len);
 int vfs_add_symlink(const char *path, const char *target);
 /* A regular inode not linked anywhere, holding a copy of data (for the
  * program given on the command line).  Returns a referenced inode. */
+/* The path /proc/N/maps shows for ino's mappings, if it has none yet (the
+ * path the file was opened by, as Linux's d_path at the time). */
+void inode_set_map_name(struct inode *ino, const char *path);
+/* That path (NULL if none), with the device and inode numbers stat shows. */
+const char *inode_map_name(const struct inode *ino, unsigned *dev, unsigned long *inum);
 struct inode *vfs_anon_file(const void *data, size_t len, uint32_t mode);
 /* The first program's file, at path in the guest's tree (as on Linux,
  * /proc/self/exe then names a file that is there): the file already at

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -40,6 +42,32 @@ int main(int argc, char **argv)
 	CHECK(strstr(buf, "[stack]") != NULL, "/proc/self/maps has [stack]");
 	CHECK(strstr(buf, " r-xp ") != NULL || strstr(buf, " r-xs ") != NULL,
 	      "/proc/self/maps has an executable mapping");
+	/* The mapping holding the C library's code names its file (the
+	 * program itself when static, libc when dynamic), with a device and
+	 * inode number. */
+	uintptr_t fn = (uintptr_t)&strlen;
+	const char *line_name = NULL;
+	unsigned long ino_n = 0;
+	for (char *l = buf; l && *l;) {
+		char *nl = strchr(l, '\n');
+		unsigned long long lo, hi;
+		char perms[8], dev[16], path[512] = "";
+		unsigned long long off;
+		if (nl)
+			*nl = 0;
+		if (sscanf(l, "%llx-%llx %7s %llx %15s %lu %511s", &lo, &hi, perms, &off, dev,
+		           &ino_n, path) >= 6 &&
+		    fn >= lo && fn < hi) {
+			line_name = strstr(path, "/libc.so") ? "libc"
+			            : path[0] == '/'         ? "a file"
+			                                     : "nothing";
+			break;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	CHECK(line_name != NULL, "strlen's code is in a mapping");
+	printf("strlen's mapping is named by %s\n", line_name ? line_name : "?");
+	CHECK(ino_n != 0, "that mapping shows an inode number");
 
 	int extra = open("/dev/null", O_RDONLY);
 	CHECK(extra >= 3, "open an extra descriptor");

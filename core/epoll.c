@@ -163,19 +163,14 @@ static long do_create(struct thread *t, unsigned flags)
 {
 	if (flags & ~(unsigned)O_CLOEXEC)
 		return -EINVAL;
-	struct inode *ino = inode_new(SB_ANON, 0600);
-	struct eventpoll *ep = calloc(1, sizeof *ep);
-	struct file *f = ino && ep ? file_alloc(ino, &epoll_ops, O_RDWR) : NULL;
-	inode_put(ino);
-	if (!f) {
-		free(ep);
+	struct file *f = anon_file_new(&epoll_ops, O_RDWR, sizeof(struct eventpoll));
+	if (!f)
 		return -ENOMEM;
-	}
+	struct eventpoll *ep = ep_of(f);
 	list_init(&ep->items);
 	list_init(&ep->ready);
 	waitq_init(&ep->wq);
 	ep->self = f;
-	f->priv = ep;
 	return fd_install_new(t->proc, f, flags & O_CLOEXEC);
 }
 
@@ -370,13 +365,10 @@ static long do_wait(struct thread *t, int epfd, uint64_t uev, int max, int64_t r
 		return -EINVAL;
 	if (uev >= plat_user_top() || (uint64_t)max * ARCH_EPOLL_EVENT_SIZE > plat_user_top() - uev)
 		return -EFAULT;
-	struct file *f = fd_get_nopath(t->proc, epfd);
-	if (!f)
-		return -EBADF;
-	if (!is_epoll(f)) {
-		file_put(f);
-		return -EINVAL;
-	}
+	struct file *f;
+	int r = fd_get_kind(t->proc, epfd, &epoll_ops, -EINVAL, &f);
+	if (r < 0)
+		return r;
 	bool no_wait;
 	uint64_t deadline = poll_deadline(t, rel_ns, &no_wait);
 	struct eventpoll *ep = ep_of(f);

@@ -458,6 +458,33 @@ uint32_t fs_umask(struct proc *p, int set)
 
 /* ---- mmap ---------------------------------------------------------------- */
 
+int fd_get_kind(struct proc *p, int fd, const struct file_ops *ops, int wrong, struct file **out)
+{
+	struct file *f = fd_get_nopath(p, fd);
+	if (!f)
+		return -EBADF;
+	if (f->ops != ops) {
+		file_put(f);
+		return wrong;
+	}
+	*out = f;
+	return 0;
+}
+
+struct file *anon_file_new(const struct file_ops *ops, unsigned flags, size_t priv_size)
+{
+	struct inode *ino = inode_new(SB_ANON, 0600);
+	void *priv = calloc(1, priv_size);
+	struct file *f = ino && priv ? file_alloc(ino, ops, flags) : NULL;
+	inode_put(ino);
+	if (!f) {
+		free(priv);
+		return NULL;
+	}
+	f->priv = priv;
+	return f;
+}
+
 int fd_inode_for_mmap(struct proc *p, int fd, int prot, int flags, struct inode **out)
 {
 	struct file *f = fd_get(p, fd);

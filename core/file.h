@@ -241,6 +241,14 @@ struct file *fd_get(struct proc *p, int fd);
  * fchmod...): an O_PATH file is no file to them (EBADF), as with Linux's
  * fdget(). */
 struct file *fd_get_nopath(struct proc *p, int fd);
+/* fd's file if it is of the kind ops makes (an epoll set, a timerfd, a
+ * socket...): 0 and a reference in *out; -EBADF if there is no such open
+ * file, wrong (-EINVAL, -ENOTSOCK) if it is another kind. */
+int fd_get_kind(struct proc *p, int fd, const struct file_ops *ops, int wrong, struct file **out);
+/* A file on a fresh anonymous inode (Linux's anon_inode_getfile) with a
+ * zeroed private block of priv_size in f->priv, which its release frees;
+ * NULL when out of memory. */
+struct file *anon_file_new(const struct file_ops *ops, unsigned flags, size_t priv_size);
 /* The referenced inode of fd's file (O_PATH files too), or -EBADF. */
 int fd_get_inode(struct proc *p, int fd, struct inode **out);
 /* Install f (takes over the caller's reference) at the lowest free fd
@@ -306,6 +314,8 @@ int sock_addr_check(const struct sock_addr *a);
  * caller's *ulen allows, then the full length in *ulen. */
 int sockaddr_to_user(struct thread *t, const struct sock_addr *a, uint64_t uaddr, uint64_t ulen);
 bool file_is_socket(struct file *f);
+/* fd's socket: -EBADF, or -ENOTSOCK for another file. */
+int sock_fd_get(struct thread *t, uint64_t fd, struct file **out);
 int sock_create(int type, unsigned flags, struct file **out);
 int socketpair_create(struct thread *t, int type, unsigned flags, struct file **a, struct file **b);
 /* One transfer; -ENOTSOCK if f is not a socket.  *trunc: a message was

@@ -124,30 +124,21 @@ static long do_signalfd(struct thread *t, int fd, uint64_t umask, uint64_t size,
 		return -EFAULT;
 	mask &= ~LX_SIG_UNBLOCKABLE; /* SIGKILL and SIGSTOP are never read */
 	if (fd != -1) {
-		struct file *f = fd_get_nopath(t->proc, fd);
-		if (!f)
-			return -EBADF;
-		long r = -EINVAL;
-		if (f->ops == &sigfd_ops) {
-			((struct sigfd *)f->priv)->mask = mask;
-			/* A waiter may now have something to read. */
-			waitq_wake_all(&t->proc->sigfd_wq);
-			r = fd;
-		}
+		struct file *f;
+		int r = fd_get_kind(t->proc, fd, &sigfd_ops, -EINVAL, &f);
+		if (r < 0)
+			return r;
+		((struct sigfd *)f->priv)->mask = mask;
+		/* A waiter may now have something to read. */
+		waitq_wake_all(&t->proc->sigfd_wq);
 		file_put(f);
-		return r;
+		return fd;
 	}
-	struct inode *ino = inode_new(SB_ANON, 0600);
-	struct sigfd *s = calloc(1, sizeof *s);
 	struct file *f =
-	    ino && s ? file_alloc(ino, &sigfd_ops, O_RDWR | (flags & O_NONBLOCK)) : NULL;
-	inode_put(ino);
-	if (!f) {
-		free(s);
+	    anon_file_new(&sigfd_ops, O_RDWR | (flags & O_NONBLOCK), sizeof(struct sigfd));
+	if (!f)
 		return -ENOMEM;
-	}
-	s->mask = mask;
-	f->priv = s;
+	((struct sigfd *)f->priv)->mask = mask;
 	return fd_install_new(t->proc, f, flags & O_CLOEXEC);
 }
 

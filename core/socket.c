@@ -79,6 +79,11 @@ bool file_is_socket(struct file *f)
 	return f->ops == &sock_ops;
 }
 
+int sock_fd_get(struct thread *t, uint64_t fd, struct file **out)
+{
+	return fd_get_kind(t->proc, (int)fd, &sock_ops, -ENOTSOCK, out);
+}
+
 static bool message_type(const struct usock *s)
 {
 	return s->type != LX_SOCK_STREAM;

@@ -917,20 +917,6 @@ long sys_fallocate(struct thread *t, const struct sysargs *a)
 #define LX_MSG_NOSIGNAL 0x4000
 #define LX_MSG_CMSG_CLOEXEC 0x40000000
 
-/* A socket fd for send/recv: -EBADF, or -ENOTSOCK for another file. */
-static long sock_fd(struct thread *t, uint64_t fd, struct file **out)
-{
-	struct file *f = fd_get_nopath(t->proc, (int)fd);
-	if (!f)
-		return -EBADF;
-	if (!file_is_socket(f)) {
-		file_put(f);
-		return -ENOTSOCK;
-	}
-	*out = f;
-	return 0;
-}
-
 static long sock_flags_ok(int flags, bool send)
 {
 	int known = LX_MSG_DONTWAIT | LX_MSG_NOSIGNAL | LX_MSG_WAITALL | LX_MSG_EOR |
@@ -948,7 +934,7 @@ long sys_sendto(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
 	int flags = (int)a->a[3];
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT,
@@ -969,7 +955,7 @@ long sys_recvfrom(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
 	int flags = (int)a->a[3];
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	struct sock_addr from = {0};
@@ -1002,7 +988,7 @@ static long sock_msg(struct thread *t, const struct sysargs *a, bool send)
 	struct file *f;
 	int flags = (int)a->a[2];
 	struct uiov *iov = NULL;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	if (copy_from_user(t, &m, a->a[1], sizeof m) < 0) {

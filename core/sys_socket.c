@@ -93,20 +93,6 @@ int sockaddr_to_user(struct thread *t, const struct sock_addr *a, uint64_t uaddr
 	return copy_to_user(t, ulen, &klen, sizeof klen) < 0 ? -EFAULT : 0;
 }
 
-/* A socket fd: -EBADF, or -ENOTSOCK for another file. */
-static long sock_fd(struct thread *t, uint64_t fd, struct file **out)
-{
-	struct file *f = fd_get_nopath(t->proc, (int)fd);
-	if (!f)
-		return -EBADF;
-	if (!file_is_socket(f)) {
-		file_put(f);
-		return -ENOTSOCK;
-	}
-	*out = f;
-	return 0;
-}
-
 long sys_socket(struct thread *t, const struct sysargs *a)
 {
 	int type = (int)a->a[1], kind = socket_kind(a, false);
@@ -123,7 +109,7 @@ long sys_bind(struct thread *t, const struct sysargs *a)
 {
 	struct sock_addr sa;
 	struct file *f;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	if ((r = sockaddr_from_user(t, a->a[1], (uint32_t)a->a[2], &sa)) == 0) {
@@ -140,7 +126,7 @@ long sys_bind(struct thread *t, const struct sysargs *a)
 long sys_listen(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	r = sock_listen(t, f, (int)a->a[1]);
@@ -153,7 +139,7 @@ long sys_connect(struct thread *t, const struct sysargs *a)
 	struct sock_addr sa;
 	struct file *f;
 	struct waitq *wq;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	if ((r = sockaddr_from_user(t, a->a[1], (uint32_t)a->a[2], &sa)) < 0)
@@ -178,7 +164,7 @@ static long do_accept(struct thread *t, const struct sysargs *a, int flags)
 	struct sock_addr peer;
 	if (flags & ~(LX_SOCK_NONBLOCK | LX_SOCK_CLOEXEC))
 		return -EINVAL;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	r = sock_accept(f, (flags & LX_SOCK_NONBLOCK) ? O_NONBLOCK : 0, &nf, &peer);
@@ -212,7 +198,7 @@ static long getname(struct thread *t, const struct sysargs *a, bool peer)
 {
 	struct sock_addr sa;
 	struct file *f;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	r = sock_getname(f, peer, &sa);
@@ -263,7 +249,7 @@ long sys_socketpair(struct thread *t, const struct sysargs *a)
 long sys_shutdown(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	r = sock_shutdown(f, (int)a->a[1]);
@@ -277,7 +263,7 @@ long sys_getsockopt(struct thread *t, const struct sysargs *a)
 	int level = (int)a->a[1], opt = (int)a->a[2];
 	int32_t len, v[3] = {0, 0, 0};
 	size_t n = sizeof(int32_t);
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	int type = sock_type(f);
@@ -329,7 +315,7 @@ long sys_setsockopt(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
 	int level = (int)a->a[1], opt = (int)a->a[2];
-	long r = sock_fd(t, a->a[0], &f);
+	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	file_put(f);

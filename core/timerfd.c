@@ -111,20 +111,15 @@ long sys_timerfd_create(struct thread *t, const struct sysargs *a)
 		return -EINVAL;
 	if (flags & ~(unsigned)(O_CLOEXEC | O_NONBLOCK))
 		return -EINVAL;
-	struct inode *ino = inode_new(SB_ANON, 0600);
-	struct timerfd *tf = calloc(1, sizeof *tf);
 	struct file *f =
-	    ino && tf ? file_alloc(ino, &timerfd_ops, O_RDWR | (flags & O_NONBLOCK)) : NULL;
-	inode_put(ino);
-	if (!f) {
-		free(tf);
+	    anon_file_new(&timerfd_ops, O_RDWR | (flags & O_NONBLOCK), sizeof(struct timerfd));
+	if (!f)
 		return -ENOMEM;
-	}
+	struct timerfd *tf = tfd_of(f);
 	tf->clock = clock;
 	tf->kt.fn = expired;
 	tf->kt.arg = tf;
 	waitq_init(&tf->wq);
-	f->priv = tf;
 	return fd_install_new(t->proc, f, flags & O_CLOEXEC);
 }
 
@@ -145,19 +140,11 @@ static void current(struct timerfd *tf, int64_t out[4])
 	out[3] = (int64_t)(left % NSEC);
 }
 
-static struct file *timerfd_get(struct thread *t, int fd, long *err)
+/* A checked timespec as ns, saturating far beyond any real deadline. */
+static uint64_t ts_ns(const int64_t ts[2])
 {
-	struct file *f = fd_get_nopath(t->proc, fd);
-	*err = 0;
-	if (!f)
-		*err = -EBADF;
-	else if (f->ops != &timerfd_ops)
-		*err = -EINVAL;
-	if (*err) {
-		file_put(f);
-		return NULL;
-	}
-	return f;
+	return (uint64_t)ts[0] > UINT64_MAX / (2 * NSEC) ? UINT64_MAX / 2
+	                                                 : (uint64_t)ts[0] * NSEC + (uint64_t)ts[1];
 }
 
 static bool ts_valid(const int64_t ts[2])
@@ -177,20 +164,16 @@ long sys_timerfd_settime(struct thread *t, const struct sysargs *a)
 		return -EFAULT;
 	if (!ts_valid(its) || !ts_valid(its + 2))
 		return -EINVAL;
-	struct file *f = timerfd_get(t, (int)a->a[0], &r);
-	if (!f)
+	struct file *f;
+	r = fd_get_kind(t->proc, (int)a->a[0], &timerfd_ops, -EINVAL, &f);
+	if (r < 0)
 		return r;
 	struct timerfd *tf = tfd_of(f);
 	current(tf, old);
 	ktimer_cancel(&tf->kt);
 	tf->armed = false;
 	tf->ticks = 0;
-	uint64_t interval = (uint64_t)its[0] > UINT64_MAX / (2 * NSEC)
-	                        ? UINT64_MAX / 2
-	                        : (uint64_t)its[0] * NSEC + (uint64_t)its[1];
-	uint64_t value = (uint64_t)its[2] > UINT64_MAX / (2 * NSEC)
-	                     ? UINT64_MAX / 2
-	                     : (uint64_t)its[2] * NSEC + (uint64_t)its[3];
+	uint64_t interval = ts_ns(its), value = ts_ns(its + 2);
 	/* A period far below the event loop's own cost would keep the
 	 * server busy with one client's timer: 10 us at least. */
 	tf->interval = interval && interval < MIN_INTERVAL ? MIN_INTERVAL : interval;
@@ -220,8 +203,9 @@ long sys_timerfd_gettime(struct thread *t, const struct sysargs *a)
 {
 	int64_t cur[4];
 	long r;
-	struct file *f = timerfd_get(t, (int)a->a[0], &r);
-	if (!f)
+	struct file *f;
+	r = fd_get_kind(t->proc, (int)a->a[0], &timerfd_ops, -EINVAL, &f);
+	if (r < 0)
 		return r;
 	current(tfd_of(f), cur);
 	file_put(f);

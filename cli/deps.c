@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "elf64.h"
 
 #define MAX_OBJECTS 256
 
@@ -42,28 +43,28 @@ struct deps {
 	bool lenient; /* a file of --root: what cannot be found is its loader's business */
 };
 
+/* A program or library image being read: every header is copied out
+ * before use (the image has no alignment to rely on). */
 struct elf_view {
 	const unsigned char *p;
 	size_t len;
+	struct elf64_ehdr eh;
 };
 
-static uint64_t rd(const unsigned char *p, int n)
+static struct elf64_phdr phdr(const struct elf_view *e, uint64_t i)
 {
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	struct elf64_phdr ph;
+	memcpy(&ph, e->p + e->eh.phoff + i * sizeof ph, sizeof ph);
+	return ph;
 }
 
 /* The file offset of a virtual address, through the PT_LOAD headers. */
 static bool vaddr_off(const struct elf_view *e, uint64_t va, uint64_t *off)
 {
-	uint64_t phoff = rd(e->p + 32, 8), phnum = rd(e->p + 56, 2);
-	for (uint64_t i = 0; i < phnum; i++) {
-		const unsigned char *ph = e->p + phoff + i * 56;
-		uint64_t vaddr = rd(ph + 16, 8), offset = rd(ph + 8, 8), filesz = rd(ph + 32, 8);
-		if (rd(ph, 4) == 1 && va >= vaddr && va - vaddr < filesz) {
-			*off = offset + (va - vaddr);
+	for (uint64_t i = 0; i < e->eh.phnum; i++) {
+		struct elf64_phdr ph = phdr(e, i);
+		if (ph.type == PT_LOAD && va >= ph.vaddr && va - ph.vaddr < ph.filesz) {
+			*off = ph.offset + (va - ph.vaddr);
 			return *off < e->len;
 		}
 	}
@@ -221,24 +222,24 @@ out:
 
 int cli_add_deps(struct deps *d, const void *image, size_t len, const char *origin_dir)
 {
-	struct elf_view e = {image, len};
-	if (len < 64 || memcmp(image, "\177ELF\2\1", 6))
+	struct elf_view e = {.p = image, .len = len};
+	if (len < sizeof e.eh || memcmp(image, "\177ELF\2\1", 6))
 		return 0; /* not ours to judge: the loader says what is wrong */
-	uint64_t phoff = rd(e.p + 32, 8), phnum = rd(e.p + 56, 2);
-	if (rd(e.p + 54, 2) != 56 || phoff > len || phnum * 56 > len - phoff)
+	memcpy(&e.eh, image, sizeof e.eh);
+	if (e.eh.phentsize != sizeof(struct elf64_phdr) || e.eh.phoff > len ||
+	    (uint64_t)e.eh.phnum * sizeof(struct elf64_phdr) > len - e.eh.phoff)
 		return 0;
 	const char *interp = NULL;
 	uint64_t dyn_off = 0, dyn_size = 0;
-	for (uint64_t i = 0; i < phnum; i++) {
-		const unsigned char *ph = e.p + phoff + i * 56;
-		uint64_t type = rd(ph, 4), off = rd(ph + 8, 8), filesz = rd(ph + 32, 8);
-		if (off > len || filesz > len - off)
+	for (uint64_t i = 0; i < e.eh.phnum; i++) {
+		struct elf64_phdr ph = phdr(&e, i);
+		if (ph.offset > len || ph.filesz > len - ph.offset)
 			continue;
-		if (type == 3 && filesz && e.p[off + filesz - 1] == 0)
-			interp = (const char *)e.p + off;
-		if (type == 2) {
-			dyn_off = off;
-			dyn_size = filesz;
+		if (ph.type == PT_INTERP && ph.filesz && e.p[ph.offset + ph.filesz - 1] == 0)
+			interp = (const char *)e.p + ph.offset;
+		if (ph.type == PT_DYNAMIC) {
+			dyn_off = ph.offset;
+			dyn_size = ph.filesz;
 		}
 	}
 	if (interp && interp[0] == '/') {
@@ -247,36 +248,38 @@ int cli_add_deps(struct deps *d, const void *image, size_t len, const char *orig
 		if (visit(d, interp) < 0)
 			return -1;
 	}
-	if (!dyn_size)
+	size_t ndyn = dyn_size / sizeof(struct elf64_dyn);
+	struct elf64_dyn *dyn = ndyn ? malloc(ndyn * sizeof *dyn) : NULL;
+	if (!dyn)
 		return 0;
+	memcpy(dyn, e.p + dyn_off, ndyn * sizeof *dyn);
 	/* First the string table and the search paths, then the names. */
 	uint64_t strtab = 0, strsz = 0, rpath = UINT64_MAX, runpath = UINT64_MAX;
-	for (uint64_t o = dyn_off; o + 16 <= dyn_off + dyn_size; o += 16) {
-		uint64_t tag = rd(e.p + o, 8), val = rd(e.p + o + 8, 8);
-		if (tag == 0)
-			break;
-		if (tag == 5 && !vaddr_off(&e, val, &strtab))
-			return 0;
-		if (tag == 10)
-			strsz = val;
-		if (tag == 15)
-			rpath = val;
-		if (tag == 29)
-			runpath = val;
+	int r = 0;
+	for (size_t k = 0; k < ndyn && dyn[k].tag != DT_NULL; k++) {
+		if (dyn[k].tag == DT_STRTAB && !vaddr_off(&e, dyn[k].val, &strtab))
+			goto out;
+		if (dyn[k].tag == DT_STRSZ)
+			strsz = dyn[k].val;
+		if (dyn[k].tag == DT_RPATH)
+			rpath = dyn[k].val;
+		if (dyn[k].tag == DT_RUNPATH)
+			runpath = dyn[k].val;
 	}
 	if (!strtab || !strsz || strsz > len - strtab)
-		return 0;
+		goto out;
 	const char *rp = rpath < strsz ? str_at(&e, strtab + rpath) : NULL;
 	const char *rn = runpath < strsz ? str_at(&e, strtab + runpath) : NULL;
-	for (uint64_t o = dyn_off; o + 16 <= dyn_off + dyn_size; o += 16) {
-		uint64_t tag = rd(e.p + o, 8), val = rd(e.p + o + 8, 8);
-		if (tag == 0)
-			break;
-		const char *name = tag == 1 && val < strsz ? str_at(&e, strtab + val) : NULL;
+	for (size_t k = 0; k < ndyn && dyn[k].tag != DT_NULL && r == 0; k++) {
+		const char *name = dyn[k].tag == DT_NEEDED && dyn[k].val < strsz
+		                       ? str_at(&e, strtab + dyn[k].val)
+		                       : NULL;
 		if (name && need(d, name, rp, rn, origin_dir) < 0)
-			return -1;
+			r = -1;
 	}
-	return 0;
+out:
+	free(dyn);
+	return r;
 }
 
 int cli_add_deps_of(struct deps *d, const void *image, size_t len, const char *gpath)

@@ -41,19 +41,11 @@ mkdir -p "$ROOT/bin" "$ROOT/data/tree/sub" "$ROOT/tmp"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 
 # --- inputs ---
-printf 'banana\napple\ncherry\napple\ndate\nbanana\nelderberry\nfig\n' >"$ROOT/data/fruit"
+# fruit, text, a 200 KiB blob and a small tree; then this suite's own
+. "$TOP/tests/lib/inputs.sh"
+make_inputs "$ROOT/data" 204800
 printf '10\n9\n100\n-3\n42\n7\n9\n0\n' >"$ROOT/data/nums"
-cat >"$ROOT/data/text" <<'TXT'
-The quick brown fox jumps over the lazy dog.
-Pack my box with five dozen liquor jugs.
-How vexingly quick daft zebras jump!
-the end
-TXT
 printf 'name,age,city\nalice,30,paris\nbob,25,rome\ncarol,35,oslo\n' >"$ROOT/data/people.csv"
-# a larger binary-ish input: 200 KiB of deterministic bytes
-awk 'BEGIN { for (i = 0; i < 204800; i++) printf "%c", (i * 7 + 3) % 251 + 1 }' </dev/null >"$ROOT/data/blob"
-echo "leaf one" >"$ROOT/data/tree/a"
-echo "leaf two" >"$ROOT/data/tree/sub/b"
 printf 'x' >"$ROOT/data/tree/c"
 
 ENV=(env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C)

@@ -44,16 +44,8 @@ if ! file -L "$ROOT/bin/bash" 2>/dev/null | grep -q 'dynamically linked'; then
 		{ cmp_skip dynamic "the host's bash is not dynamically linked"; cmp_summary; exit 0; }
 fi
 
-printf 'banana\napple\ncherry\napple\ndate\nbanana\nelderberry\nfig\n' >"$ROOT/data/fruit"
-cat >"$ROOT/data/text" <<'TXT'
-The quick brown fox jumps over the lazy dog.
-Pack my box with five dozen liquor jugs.
-How vexingly quick daft zebras jump!
-the end
-TXT
-awk 'BEGIN { for (i = 0; i < 102400; i++) printf "%c", (i * 7 + 3) % 251 + 1 }' </dev/null >"$ROOT/data/blob"
-echo "leaf one" >"$ROOT/data/tree/a"
-echo "leaf two" >"$ROOT/data/tree/sub/b"
+. "$TOP/tests/lib/inputs.sh"
+make_inputs "$ROOT/data" 102400
 
 ENV=(env -i HOME=/tmp LANG=C)
 PENV=("${ENV[@]}" PATH=/bin)

@@ -32,10 +32,15 @@ wait $s; echo "killed sleep: $?"
 wait $a; ra=$?
 wait $b; rb=$?
 echo "statuses $ra $rb"
-(sleep 0.5; exit 21) &
+# The slower job waits for tmp/go, made only after wait -n returns, so
+# which job ends first does not depend on how fast fork is (under QEMU's
+# TCG a fork can take longer than any fixed sleep).
+rm -f tmp/go
+(while [ ! -e tmp/go ]; do sleep 0.05; done; exit 21) &
 (exit 22) &
 wait -n; echo "wait -n: first finished gave $?"
+: >tmp/go
 wait
 echo "jobs left: $(jobs -p | wc -l)"
-rm -f tmp/ready
+rm -f tmp/ready tmp/go
 exit 2

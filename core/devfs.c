@@ -2,7 +2,9 @@
  * /dev: the character devices programs expect (null, zero, full, random,
  * urandom, tty, console), the stdin/stdout/stderr and fd symlinks, and
  * /dev/shm (a tmpfs of its own).  /dev itself is a tmpfs directory, so
- * root may create files in it as on Linux's devtmpfs.
+ * root may create files in it as on Linux's devtmpfs.  A device node made
+ * with mknod(2) anywhere opens the device of its number, if it is one of
+ * these, and fails with ENXIO otherwise.
  */
 #include <string.h>
 
@@ -61,6 +63,34 @@ static const struct file_ops random_ops = {
     .read = random_read, .write = null_write, .poll = always_ready, .seekable = true};
 static const struct file_ops tty_ops = {.open = console_open_tty};
 
+/* A device number nothing here drives: open() says so, as Linux's does. */
+static int nodev_open(struct file *f, struct thread *t)
+{
+	return -ENXIO;
+}
+static const struct file_ops nodev_ops = {.open = nodev_open};
+
+static const struct {
+	const char *name;
+	uint32_t mode, rdev;
+	const struct file_ops *ops;
+} devs[] = {
+    {"null", 0666, (1 << 8) | 3, &null_ops},      {"zero", 0666, (1 << 8) | 5, &zero_ops},
+    {"full", 0666, (1 << 8) | 7, &full_ops},      {"random", 0666, (1 << 8) | 8, &random_ops},
+    {"urandom", 0666, (1 << 8) | 9, &random_ops}, {"tty", 0666, (5 << 8) | 0, &tty_ops},
+    {"console", 0600, (5 << 8) | 1, &tty_ops},
+};
+
+void devfs_bind_node(struct inode *ino)
+{
+	ino->fops = &nodev_ops;
+	if (!S_ISCHR(ino->mode))
+		return;
+	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++)
+		if (devs[i].rdev == ino->rdev)
+			ino->fops = devs[i].ops;
+}
+
 static int add_dev(struct inode *dev, const char *name, uint32_t mode, uint32_t rdev,
                    const struct file_ops *ops)
 {
@@ -92,19 +122,6 @@ static int add_link(struct inode *dev, const char *name, const char *target)
 
 int devfs_init(struct inode *dev)
 {
-	static const struct {
-		const char *name;
-		uint32_t mode, rdev;
-		const struct file_ops *ops;
-	} devs[] = {
-	    {"null", 0666, (1 << 8) | 3, &null_ops},
-	    {"zero", 0666, (1 << 8) | 5, &zero_ops},
-	    {"full", 0666, (1 << 8) | 7, &full_ops},
-	    {"random", 0666, (1 << 8) | 8, &random_ops},
-	    {"urandom", 0666, (1 << 8) | 9, &random_ops},
-	    {"tty", 0666, (5 << 8) | 0, &tty_ops},
-	    {"console", 0600, (5 << 8) | 1, &tty_ops},
-	};
 	static const char *const links[][2] = {
 	    {"stdin", "/proc/self/fd/0"},
 	    {"stdout", "/proc/self/fd/1"},

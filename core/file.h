@@ -343,8 +343,8 @@ long pipe_set_size(struct file *f, unsigned long size);
 long pipe_get_size(struct file *f);
 long pipe_nread(struct file *f);
 int eventfd_create(unsigned initval, unsigned flags, struct file **out);
-/* Open a pipe's inode again (/proc/self/fd/N of a pipe). */
-extern const struct file_ops pipe_reopen_ops;
+/* How open() makes a file of a FIFO, or of a pipe again (/proc/N/fd/M). */
+extern const struct file_ops pipe_open_ops;
 
 /* ---- console.c -------------------------------------------------------------- */
 struct inode *console_inode(int stream);
@@ -354,6 +354,8 @@ extern const struct file_ops console_ops;
 
 /* ---- devfs.c / procfs.c ------------------------------------------------------ */
 int devfs_init(struct inode *dev);
+/* Give a device node made by mknod(2) (mode and rdev set) what open() does. */
+void devfs_bind_node(struct inode *ino);
 int procfs_init(struct inode *proc);
 
 #endif

@@ -209,7 +209,17 @@ struct thread {
 			uint64_t deadline;
 			void *cookie;
 		} generic;
+		struct {
+			struct inode *ino; /* referenced while the thread holds its count */
+			unsigned acc;      /* O_RDONLY or O_WRONLY */
+			uint64_t counter;  /* the partner's open count when it began */
+		} fifo;
 	} sys;
+	/* What a parked call holds that must be given back if it ends any other
+	 * way than the handler taking it over (a signal, or the thread's
+	 * death): a FIFO open waiting for its partner keeps its count, as in
+	 * Linux.  Called once by the scheduler, then cleared. */
+	void (*park_undo)(struct thread *t);
 
 	/* thread lifetime */
 	uint64_t clear_child_tid;

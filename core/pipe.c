@@ -1,8 +1,18 @@
 /*
  * Pipes (a ring buffer between a read end and a write end, with Linux's
- * 64 KiB default capacity and PIPE_BUF atomicity) and eventfd counters.
- * Neither blocks here: an operation that would block returns -EAGAIN and
- * the syscall layer parks the thread on the object's wait queue.
+ * 64 KiB default capacity and PIPE_BUF atomicity), FIFOs (the same ring,
+ * behind a name in the filesystem) and eventfd counters.  Transfers never
+ * block here: one that would returns -EAGAIN and the syscall layer parks
+ * the thread on the object's wait queue.
+ *
+ * A FIFO has its ring only while someone has it open.  Opening one waits
+ * for the other side as Linux's fifo_open does: a reader until a writer
+ * has opened since it began (so a writer that came and went still counts),
+ * a writer until a reader has; O_NONBLOCK readers do not wait, O_NONBLOCK
+ * writers get ENXIO without a reader, O_RDWR never waits.  A waiting
+ * opener already counts as a reader or writer (the partner's open does
+ * not wait for it); the scheduler gives that count back if the open ends
+ * any other way (thread->park_undo).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +27,19 @@ struct pipe {
 	char *buf;
 	size_t cap, head, len; /* data is buf[head .. head+len) modulo cap */
 	int readers, writers;
-	struct waitq wq; /* both directions: readers and writers */
+	/* Opens so far of each side: a FIFO opener waits for the partner's to
+	 * move; a reader's file keeps the writers' figure of its open in
+	 * priv_len, and sees POLLHUP only once it has moved (Linux: f_version). */
+	uint64_t r_counter, w_counter;
+	bool fifo;       /* named: freed when the last opener goes */
+	struct waitq wq; /* readers, writers and waiting openers */
 };
 
-static const struct file_ops pipe_read_ops, pipe_write_ops;
+static const struct file_ops pipe_read_ops, pipe_write_ops, pipe_rdwr_ops;
 
 bool file_is_pipe(struct file *f)
 {
-	return f->ops == &pipe_read_ops || f->ops == &pipe_write_ops;
+	return f->ops == &pipe_read_ops || f->ops == &pipe_write_ops || f->ops == &pipe_rdwr_ops;
 }
 
 static struct pipe *pipe_of(struct file *f)
@@ -119,12 +134,13 @@ static unsigned pipe_poll(struct file *f, struct waitq **wq)
 	struct pipe *p = pipe_of(f);
 	unsigned m = 0;
 	*wq = &p->wq;
-	if (f->ops == &pipe_read_ops) {
+	if (file_readable(f)) {
 		if (p->len)
 			m |= POLLIN | POLLRDNORM;
-		if (!p->writers)
+		if (!p->writers && p->w_counter != f->priv_len)
 			m |= POLLHUP;
-	} else {
+	}
+	if (file_writable(f)) {
 		if (p->cap - p->len >= LX_PIPE_BUF)
 			m |= POLLOUT | POLLWRNORM;
 		if (!p->readers)
@@ -133,14 +149,24 @@ static unsigned pipe_poll(struct file *f, struct waitq **wq)
 	return m;
 }
 
+/* One reader and/or writer fewer.  A FIFO nobody holds loses its ring and
+ * what was left in it, as on Linux. */
+static void pipe_drop(struct inode *ino, bool reader, bool writer)
+{
+	struct pipe *p = ino->priv;
+	p->readers -= reader;
+	p->writers -= writer;
+	waitq_wake_all(&p->wq);
+	if (p->fifo && !p->readers && !p->writers) {
+		ino->priv = NULL;
+		free(p->buf);
+		free(p);
+	}
+}
+
 static void pipe_release(struct file *f)
 {
-	struct pipe *p = pipe_of(f);
-	if (f->ops == &pipe_read_ops)
-		p->readers--;
-	else
-		p->writers--;
-	waitq_wake_all(&p->wq);
+	pipe_drop(f->ino, file_readable(f), file_writable(f));
 }
 
 static void pipe_describe(struct file *f, char *buf, size_t size)
@@ -162,43 +188,134 @@ static const struct file_ops pipe_write_ops = {
     .describe = pipe_describe,
 };
 
-/* Opening a pipe's inode again (/proc/self/fd/N): an end chosen by the
- * access mode.  Linux's FIFO open would wait for the other side; here the
- * pipe already has both. */
-static int pipe_reopen(struct file *f, struct thread *t)
+static const struct file_ops pipe_rdwr_ops = {
+    .read = pipe_read,
+    .write = pipe_write,
+    .unread = pipe_unread,
+    .poll = pipe_poll,
+    .release = pipe_release,
+    .describe = pipe_describe,
+};
+
+static struct pipe *pipe_new(void)
+{
+	struct pipe *p = calloc(1, sizeof *p);
+	if (p) {
+		p->cap = PIPE_DEF_SIZE;
+		waitq_init(&p->wq);
+	}
+	return p;
+}
+
+/* A FIFO open that parked gives its count back (park_undo). */
+static void fifo_undo(struct thread *t)
+{
+	struct inode *ino = t->sys.fifo.ino;
+	pipe_drop(ino, t->sys.fifo.acc == O_RDONLY, t->sys.fifo.acc == O_WRONLY);
+	inode_put(ino);
+}
+
+/* Wait, holding the count taken, for the partner's open counter to move
+ * from what it is now (again, after a wake that did not move it). */
+static int fifo_wait(struct file *f, struct thread *t, uint64_t counter)
 {
 	struct pipe *p = pipe_of(f);
+	if (t->park_undo != fifo_undo) {
+		inode_ref(f->ino);
+		t->sys.fifo.ino = f->ino;
+		t->sys.fifo.acc = f->flags & O_ACCMODE;
+		t->sys.fifo.counter = counter;
+		t->park_undo = fifo_undo;
+	}
+	if (thread_wait_on(t, &p->wq) < 0)
+		return -ENOMEM; /* the scheduler undoes the count */
+	return (int)thread_park(t, 0);
+}
+
+/*
+ * open() of a FIFO, or of a pipe's inode again (/proc/N/fd/M): an end chosen
+ * by the access mode.  Only a FIFO waits for its partner (see the top of
+ * this file); t is NULL for the server's own opens, which never wait.
+ */
+static int pipe_open(struct file *f, struct thread *t)
+{
+	struct inode *ino = f->ino;
+	struct pipe *p = ino->priv;
 	unsigned acc = f->flags & O_ACCMODE;
-	if (acc == O_RDWR) {
-		return -EINVAL; /* one end per file here */
-	} else if (acc == O_RDONLY) {
+	bool wait_ok = t && !(f->flags & O_NONBLOCK);
+
+	if (t && t->park_undo == fifo_undo) {
+		/* Woken while waiting for the partner: the count is held. */
+		if (t->sys.fifo.ino == ino && t->sys.fifo.acc == acc) {
+			uint64_t now = acc == O_RDONLY ? p->w_counter : p->r_counter;
+			if (now == t->sys.fifo.counter)
+				return fifo_wait(f, t, now);
+			t->park_undo = NULL;
+			inode_put(ino);
+			f->ops = acc == O_RDONLY ? &pipe_read_ops : &pipe_write_ops;
+			return 0;
+		}
+		/* The path now names another FIFO: start again there. */
+		t->park_undo = NULL;
+		fifo_undo(t);
+		p = ino->priv;
+	}
+	if (!p) {
+		/* Only a FIFO can be without its ring: the first opener makes it. */
+		if (!(p = pipe_new()))
+			return -ENOMEM;
+		p->fifo = true;
+		ino->priv = p;
+	}
+	if (acc == O_RDONLY) {
+		p->r_counter++;
+		if (p->readers++ == 0)
+			waitq_wake_all(&p->wq);
 		f->ops = &pipe_read_ops;
-		p->readers++;
-	} else {
+		if (p->fifo && !p->writers) {
+			if (wait_ok)
+				return fifo_wait(f, t, p->w_counter);
+			f->priv_len = p->w_counter; /* no POLLHUP before a writer came */
+		}
+	} else if (acc == O_WRONLY) {
+		if (p->fifo && !p->readers && !wait_ok) {
+			pipe_drop(ino, false, false); /* frees a ring made for nothing */
+			return -ENXIO;
+		}
+		p->w_counter++;
+		if (p->writers++ == 0)
+			waitq_wake_all(&p->wq);
 		f->ops = &pipe_write_ops;
+		if (p->fifo && !p->readers)
+			return fifo_wait(f, t, p->r_counter);
+	} else {
+		p->r_counter++;
+		p->w_counter++;
+		if (p->readers++ == 0 || p->writers == 0)
+			waitq_wake_all(&p->wq);
 		p->writers++;
+		f->ops = &pipe_rdwr_ops;
 	}
 	return 0;
 }
 
-const struct file_ops pipe_reopen_ops = {
-    .open = pipe_reopen,
+const struct file_ops pipe_open_ops = {
+    .open = pipe_open,
 };
 
 int pipe_create(struct file **rd, struct file **wr, unsigned flags)
 {
 	struct inode *ino = inode_new(SB_PIPE, S_IFIFO | 0600);
-	struct pipe *p = calloc(1, sizeof *p);
+	struct pipe *p = pipe_new();
 	if (!ino || !p) {
 		free(p);
 		inode_put(ino);
 		return -ENOMEM;
 	}
-	p->cap = PIPE_DEF_SIZE;
-	waitq_init(&p->wq);
+	p->r_counter = p->w_counter = 1;
 	ino->priv = p;
 	ino->iops = &pipe_iops;
-	ino->fops = &pipe_reopen_ops;
+	ino->fops = &pipe_open_ops;
 	ino->transient = true;
 	*rd = file_alloc(ino, &pipe_read_ops, O_RDONLY | (flags & O_NONBLOCK));
 	*wr = file_alloc(ino, &pipe_write_ops, O_WRONLY | (flags & O_NONBLOCK));

@@ -114,8 +114,17 @@ void thread_wake(struct thread *t, enum wake_reason why)
 	list_add_tail(&t->ready_link, &ready_list);
 }
 
+static void undo_park(struct thread *t)
+{
+	void (*undo)(struct thread *) = t->park_undo;
+	t->park_undo = NULL;
+	if (undo)
+		undo(t);
+}
+
 void sched_forget_thread(struct thread *t)
 {
+	undo_park(t);
 	drop_waiters(t);
 	timer_remove(t);
 	if (list_linked(&t->ready_link))
@@ -317,6 +326,7 @@ static void run_syscall(struct thread *t)
 		trace_exit(t, &tc, r);
 	if (r == SYS_GONE)
 		return; /* t is freed */
+	undo_park(t);
 	drop_waiters(t);
 	t->wake = WAKE_NONE;
 	t->sees_signal_wake = false;

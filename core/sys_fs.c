@@ -235,6 +235,55 @@ long sys_mkdirat(struct thread *t, const struct sysargs *a)
 	return do_mkdirat(t, (int)a->a[0], a->a[1], (uint32_t)a->a[2]);
 }
 
+/* mknod(2): regular files, FIFOs, socket names and device nodes (root
+ * only, as CAP_MKNOD is; the devices of /dev open, other numbers give
+ * ENXIO).  Linux's order: the kind of node, then the name, then the
+ * right to make a device. */
+static long do_mknodat(struct thread *t, int dirfd, uint64_t upath, uint32_t mode, uint32_t dev)
+{
+	char path[LX_PATH_MAX];
+	struct inode *ino;
+	uint32_t type = mode & S_IFMT;
+	int r = get_path(t, upath, path);
+	if (r < 0)
+		return r;
+	if (type == S_IFDIR)
+		return -EPERM;
+	if (type == 0)
+		type = S_IFREG;
+	if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
+	    type != S_IFSOCK)
+		return -EINVAL;
+	mode = type | (mode & 07777 & ~fs_umask(t->proc, -1));
+	bool device = type == S_IFCHR || type == S_IFBLK;
+	bool whiteout = type == S_IFCHR && dev == 0; /* needs no privilege */
+	r = vfs_mknod(t, dirfd, path, mode, &ino);
+	if (r < 0)
+		return r;
+	if (device && !whiteout && core_cfg.uid != 0) {
+		inode_put(ino);
+		vfs_unlink(t, dirfd, path, false);
+		return -EPERM;
+	}
+	if (device) {
+		ino->rdev = dev;
+		devfs_bind_node(ino);
+	} else if (type == S_IFIFO) {
+		ino->fops = &pipe_open_ops;
+	}
+	inode_put(ino);
+	return 0;
+}
+
+long sys_mknod(struct thread *t, const struct sysargs *a)
+{
+	return do_mknodat(t, LX_AT_FDCWD, a->a[0], (uint32_t)a->a[1], (uint32_t)a->a[2]);
+}
+long sys_mknodat(struct thread *t, const struct sysargs *a)
+{
+	return do_mknodat(t, (int)a->a[0], a->a[1], (uint32_t)a->a[2], (uint32_t)a->a[3]);
+}
+
 static long do_unlinkat(struct thread *t, int dirfd, uint64_t upath, int flags)
 {
 	char path[LX_PATH_MAX];

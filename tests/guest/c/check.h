@@ -39,6 +39,8 @@ static inline const char *errname(int e)
 		return "EPERM";
 	case ENOENT:
 		return "ENOENT";
+	case ENXIO:
+		return "ENXIO";
 	case EINTR:
 		return "EINTR";
 	case EBADF:

@@ -24,3 +24,11 @@ echo "$out"
 nested=$(echo "$(echo "$(echo deep)")")
 echo "$nested"
 seq 1 50000 | md5sum
+# A named pipe fed from a coprocess-like background loop.
+rm -f tmp/nfifo
+mkfifo tmp/nfifo
+{ for i in 1 2 3; do echo "item $i"; done; } >tmp/nfifo &
+while read -r l; do echo "got: $l"; done <tmp/nfifo
+wait
+[[ -p tmp/nfifo ]] && echo "tmp/nfifo is a FIFO"
+rm tmp/nfifo

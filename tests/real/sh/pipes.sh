@@ -18,3 +18,21 @@ head -c 300000 /dev/zero | tr '\0' 'q' | wc -c
 yes abc | head -n 3
 for i in 1 2 3; do echo "line $i"; done | tail -n 1
 echo "$(echo a | cat | cat | cat)"
+# Named pipes: a writer in the background, readers in the foreground; the
+# opens meet whichever side comes first.
+rm -f tmp/fifo
+mkfifo tmp/fifo
+ls -l tmp/fifo | cut -c1
+(seq 1 5 >tmp/fifo) &
+sort -rn <tmp/fifo | tr '\n' ' '; echo
+wait
+cat tmp/fifo | wc -l &
+sleep 0.1
+printf 'a\nb\nc\n' >tmp/fifo
+wait
+exec 3<>tmp/fifo
+echo "through a read-write descriptor" >&3
+read line <&3
+echo "$line"
+exec 3>&-
+rm tmp/fifo

@@ -9,6 +9,7 @@
 
 #include "file.h"
 #include "syscall.h"
+#include "vfs.h"
 
 #define MAX_RW_COUNT 0x7ffff000UL /* Linux clamps every transfer to this */
 #define IO_CHUNK (256 * 1024UL)   /* server buffer per step */
@@ -237,12 +238,24 @@ long sys_pwrite64(struct thread *t, const struct sysargs *a)
 	return rw_one(t, a, true, true);
 }
 
-static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool positional)
+/* preadv2/pwritev2 flags (RWF_*).  The filesystem is memory, so the sync
+ * and priority hints change nothing; NOWAIT makes this call non-blocking,
+ * APPEND writes at the end. */
+#define LX_RWF_HIPRI 0x01u
+#define LX_RWF_DSYNC 0x02u
+#define LX_RWF_SYNC 0x04u
+#define LX_RWF_NOWAIT 0x08u
+#define LX_RWF_APPEND 0x10u
+#define LX_RWF_KNOWN (LX_RWF_HIPRI | LX_RWF_DSYNC | LX_RWF_SYNC | LX_RWF_NOWAIT | LX_RWF_APPEND)
+
+static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool positional,
+                   unsigned rwf)
 {
 	int cnt = (int)a->a[2];
 	uint64_t pos = a->a[3];
 	struct uiov *iov;
 	struct file *f = getf(t, a->a[0]);
+	struct io_opts o = {.dontwait = rwf & LX_RWF_NOWAIT};
 	long r;
 
 	if (!f)
@@ -266,8 +279,18 @@ static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool p
 		r = -EINVAL;
 	if (r == 0 && positional && !f->ops->seekable)
 		r = -ESPIPE;
+	if (r == 0 && (rwf & ~LX_RWF_KNOWN))
+		r = -EOPNOTSUPP;
+	if (r == 0 && write && (rwf & LX_RWF_APPEND) && f->ops->seekable && S_ISREG(f->ino->mode)) {
+		/* At the end for this call; a positional write leaves the
+		 * file position alone, a plain one moves it as O_APPEND would. */
+		if (positional)
+			pos = f->ino->size;
+		else
+			f->pos = f->ino->size;
+	}
 	if (r == 0)
-		r = do_io(t, f, iov, cnt, positional ? &pos : NULL, write);
+		r = do_io_opts(t, f, iov, cnt, positional ? &pos : NULL, write, &o);
 	free(iov);
 	file_put(f);
 	return r;
@@ -275,24 +298,60 @@ static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool p
 
 long sys_readv(struct thread *t, const struct sysargs *a)
 {
-	return rw_vec(t, a, false, false);
+	return rw_vec(t, a, false, false, 0);
 }
 long sys_writev(struct thread *t, const struct sysargs *a)
 {
-	return rw_vec(t, a, true, false);
+	return rw_vec(t, a, true, false, 0);
 }
 long sys_preadv(struct thread *t, const struct sysargs *a)
 {
-	return rw_vec(t, a, false, true);
+	return rw_vec(t, a, false, true, 0);
 }
 long sys_pwritev(struct thread *t, const struct sysargs *a)
 {
-	return rw_vec(t, a, true, true);
+	return rw_vec(t, a, true, true, 0);
+}
+/* preadv2/pwritev2: offset -1 is the file position (readv/writev). */
+long sys_preadv2(struct thread *t, const struct sysargs *a)
+{
+	return rw_vec(t, a, false, a->a[3] != UINT64_MAX, (unsigned)a->a[5]);
+}
+long sys_pwritev2(struct thread *t, const struct sysargs *a)
+{
+	return rw_vec(t, a, true, a->a[3] != UINT64_MAX, (unsigned)a->a[5]);
 }
 
 long sys_close(struct thread *t, const struct sysargs *a)
 {
 	return fd_close(t->proc, (int)a->a[0]);
+}
+
+#define LX_CLOSE_RANGE_UNSHARE (1u << 1)
+#define LX_CLOSE_RANGE_CLOEXEC (1u << 2)
+
+/* close_range(first, last, flags): close (or mark close-on-exec) every open
+ * fd in [first, last], after giving the process its own fd table if asked;
+ * fds not open are no error. */
+long sys_close_range(struct thread *t, const struct sysargs *a)
+{
+	unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1], flags = (unsigned)a->a[2];
+	struct proc *p = t->proc;
+	if ((flags & ~(LX_CLOSE_RANGE_UNSHARE | LX_CLOSE_RANGE_CLOEXEC)) || first > last)
+		return -EINVAL;
+	if (flags & LX_CLOSE_RANGE_UNSHARE) {
+		int r = fdtable_unshare(p);
+		if (r < 0)
+			return r;
+	}
+	unsigned end = (unsigned)fd_count(p);
+	for (unsigned fd = first; fd <= last && fd < end; fd++) {
+		if (flags & LX_CLOSE_RANGE_CLOEXEC)
+			fd_set_cloexec(p, (int)fd, true);
+		else
+			fd_close(p, (int)fd);
+	}
+	return 0;
 }
 
 #define LX_SEEK_SET 0

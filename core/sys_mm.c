@@ -310,6 +310,32 @@ long sys_munlock(struct thread *t, const struct sysargs *a)
 	return lock_range(t, a);
 }
 
+#define LX_MLOCK_ONFAULT 1u
+#define LX_MCL_CURRENT 1u
+#define LX_MCL_FUTURE 2u
+#define LX_MCL_ONFAULT 4u
+
+long sys_mlock2(struct thread *t, const struct sysargs *a)
+{
+	if (a->a[2] & ~(uint64_t)LX_MLOCK_ONFAULT)
+		return -EINVAL;
+	return lock_range(t, a);
+}
+
+/* Nothing is ever swapped out: locking everything is the flags' check. */
+long sys_mlockall(struct thread *t, const struct sysargs *a)
+{
+	uint64_t flags = a->a[0];
+	if (!flags || (flags & ~(uint64_t)(LX_MCL_CURRENT | LX_MCL_FUTURE | LX_MCL_ONFAULT)) ||
+	    flags == LX_MCL_ONFAULT)
+		return -EINVAL;
+	return 0;
+}
+long sys_munlockall(struct thread *t, const struct sysargs *a)
+{
+	return 0;
+}
+
 long sys_mincore(struct thread *t, const struct sysargs *a)
 {
 	uint64_t addr = a->a[0], len = a->a[1], vec = a->a[2];

@@ -64,9 +64,7 @@ static void *late_reader(void *arg)
 	return NULL;
 }
 
-static void on_alarm(int sig)
-{
-}
+static void on_alarm(int sig) {}
 
 static void opens(void)
 {
@@ -238,8 +236,8 @@ static void nodes(void)
 		unlink(path);
 		snprintf(path, sizeof path, "%s/blk", dir);
 		CHECK_OK(mknod(path, S_IFBLK | 0600, makedev(7, 200)));
-		CHECK(stat(path, &st) == 0 && S_ISBLK(st.st_mode) &&
-		          major(st.st_rdev) == 7 && minor(st.st_rdev) == 200,
+		CHECK(stat(path, &st) == 0 && S_ISBLK(st.st_mode) && major(st.st_rdev) == 7 &&
+		          minor(st.st_rdev) == 200,
 		      "a block node has its number");
 		unlink(path);
 	} else {

@@ -1,7 +1,7 @@
 /*
  * Memory: brk, anonymous mappings and their errors, a sparse reservation
- * much larger than the machine's memory, and a SIGSEGV handler that learns
- * the faulting address and leaves with siglongjmp.
+ * much larger than the machine's memory, a SIGSEGV handler that learns
+ * the faulting address and leaves with siglongjmp, and the mlock family.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -140,6 +140,28 @@ static void test_sparse(void)
 	CHECK_OK(munmap(p, size));
 }
 
+static void test_mlock(void)
+{
+	char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK_OK(mlock(p, 4 * PAGE));
+	CHECK_OK(munlock(p + 1, PAGE)); /* an unaligned start takes its page */
+	CHECK_OK(syscall(SYS_mlock2, p, 2 * PAGE, 1 /* MLOCK_ONFAULT */));
+	CHECK_ERR(syscall(SYS_mlock2, p, PAGE, 2), EINVAL);
+	CHECK_OK(munmap(p + PAGE, PAGE));
+	CHECK_ERR(mlock(p, 4 * PAGE), ENOMEM); /* a hole in the range */
+	CHECK_ERR(syscall(SYS_mlock2, p, 4 * PAGE, 0), ENOMEM);
+	munmap(p, 4 * PAGE);
+	CHECK_ERR(mlockall(0), EINVAL);
+	CHECK_ERR(mlockall(MCL_ONFAULT), EINVAL);
+	CHECK_ERR(mlockall(0x10), EINVAL);
+	if (geteuid() == 0) {
+		/* An unprivileged process may hit RLIMIT_MEMLOCK natively. */
+		CHECK_OK(mlockall(MCL_CURRENT | MCL_FUTURE));
+		CHECK_OK(munlockall());
+	}
+	CHECK_OK(munlockall());
+}
+
 int main(void)
 {
 	struct sigaction sa = {0};
@@ -152,5 +174,6 @@ int main(void)
 	test_brk();
 	test_mmap();
 	test_sparse();
+	test_mlock();
 	return check_done();
 }

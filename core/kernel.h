@@ -135,6 +135,31 @@ struct ktimer {
 void ktimer_arm(struct ktimer *kt, uint64_t deadline_ns);
 void ktimer_cancel(struct ktimer *kt);
 
+/* clocktimer.c: a deadline on one of Linux's clocks with an optional
+ * period, for timerfd and POSIX timers.  expired(ct, n) runs from the
+ * event loop with the number of periods that passed (at least 1). */
+#define LX_CLOCK_REALTIME 0
+#define LX_CLOCK_MONOTONIC 1
+#define LX_CLOCK_BOOTTIME 7
+#define LX_CLOCK_REALTIME_ALARM 8
+#define LX_CLOCK_BOOTTIME_ALARM 9
+struct clock_timer {
+	int clock;
+	uint64_t interval; /* ns, 0: one shot */
+	struct ktimer kt;  /* the deadline on the monotonic clock */
+	bool armed;
+	void (*expired)(struct clock_timer *ct, uint64_t n);
+};
+bool clock_timer_clock_ok(int clock);
+void clock_timer_init(struct clock_timer *ct, int clock,
+                      void (*expired)(struct clock_timer *ct, uint64_t n));
+/* A struct itimerspec (interval, value) from the client: -EFAULT, or
+ * -EINVAL if a field is out of range. */
+int clock_timer_spec_in(struct thread *t, uint64_t uaddr, int64_t its[4]);
+void clock_timer_get(const struct clock_timer *ct, int64_t out[4]);
+void clock_timer_set(struct clock_timer *ct, bool abstime, const int64_t its[4]);
+void clock_timer_cancel(struct clock_timer *ct);
+
 /* ---- Processes and threads ------------------------------------------------ */
 struct sigaltstack_lx {
 	uint64_t ss_sp;
@@ -160,6 +185,10 @@ struct siginfo_lx {
 		struct {
 			uint64_t addr;
 		} fault;
+		struct {
+			int32_t tid, overrun; /* the timer's id, its overruns */
+			uint64_t value;       /* sigev_value */
+		} timer;
 		uint8_t raw[112];
 	} u;
 };
@@ -298,6 +327,9 @@ struct proc {
 	/* ITIMER_REAL (alarm, setitimer): absolute monotonic ns, 0 off */
 	struct ktimer itimer;
 	uint64_t itimer_interval;
+	/* POSIX timers (ptimer.c) */
+	struct list_head ptimers;
+	int nptimers, ptimer_next_id;
 	/* task module: creation time (CPU clock approximations), nice value,
 	 * prctl and personality state, membarrier registrations */
 	uint64_t start_ns;

@@ -176,7 +176,6 @@ static void prepare_signal(struct proc *p, int signo)
  * pending_info; further instances of a real-time signal (SIGRTMIN and up)
  * wait in order in its rtqueue, up to RLIMIT_SIGPENDING per process. */
 #define LX_SIGRTMIN 32
-#define RLIMIT_SIGPENDING_IDX 11
 
 struct sigq {
 	struct list_head link;
@@ -210,7 +209,7 @@ static bool pend(struct proc *p, uint64_t *set, struct siginfo_lx *slots, struct
 		return true;
 	}
 	/* One instance of a classic signal; real-time ones queue. */
-	if (signo < LX_SIGRTMIN || p->rtqueued >= p->rlim[RLIMIT_SIGPENDING_IDX].cur)
+	if (signo < LX_SIGRTMIN || p->rtqueued >= p->rlim[LX_RLIMIT_SIGPENDING].cur)
 		return false;
 	struct sigq *e = malloc(sizeof *e);
 	if (!e)
@@ -521,6 +520,35 @@ static void dequeue(struct thread *t, int signo, struct siginfo_lx *info)
 		unpend(p, &t->sigpending, t->pending_info, &t->rtqueue, signo, info);
 	else
 		unpend(p, &p->sigpending, p->pending_info, &p->rtqueue, signo, info);
+	if (info->si_code == LX_SI_TIMER)
+		ptimer_taken(p, info);
+}
+
+/* Whether (set, slots, q) holds signo from timer id. */
+static bool timer_in(uint64_t set, const struct siginfo_lx *slots, struct list_head *q, int signo,
+                     int id)
+{
+	struct sigq *e;
+	if (!(set & LX_SIGMASK(signo)))
+		return false;
+	if (slots[signo - 1].si_code == LX_SI_TIMER && slots[signo - 1].u.timer.tid == id)
+		return true;
+	if (list_linked(q))
+		list_for_each_entry(e, q, link) if (e->info.si_signo == signo &&
+		                                    e->info.si_code == LX_SI_TIMER &&
+		                                    e->info.u.timer.tid == id) return true;
+	return false;
+}
+
+bool sig_timer_queued(struct proc *p, int signo, int id)
+{
+	struct thread *t;
+	if (timer_in(p->sigpending, p->pending_info, &p->rtqueue, signo, id))
+		return true;
+	list_for_each_entry(t, &p->threads,
+	                    proc_link) if (timer_in(t->sigpending, t->pending_info, &t->rtqueue,
+	                                            signo, id)) return true;
+	return false;
 }
 
 int sig_dequeue_from(struct thread *t, uint64_t set, struct siginfo_lx *info)

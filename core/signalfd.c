@@ -16,7 +16,6 @@
 
 #define SIGINFO_SIZE 128 /* struct signalfd_siginfo */
 #define LX_SI_QUEUE (-1)
-#define LX_SI_TIMER (-2)
 
 struct sigfd {
 	uint64_t mask;
@@ -33,9 +32,7 @@ static uint64_t mask_of(struct file *f)
  * signalfd_copyinfo picks them for the kind of signal. */
 static void to_ssi(const struct siginfo_lx *si, uint8_t out[SIGINFO_SIZE])
 {
-	uint32_t u32;
 	uint64_t u64;
-	int32_t i32;
 	memset(out, 0, SIGINFO_SIZE);
 	memcpy(out + 0, &si->si_signo, 4);
 	memcpy(out + 4, &si->si_errno, 4);
@@ -52,13 +49,10 @@ static void to_ssi(const struct siginfo_lx *si, uint8_t out[SIGINFO_SIZE])
 	} else if (code > 0 && code != LX_SI_KERNEL && fault) {
 		memcpy(out + 72, &si->u.fault.addr, 8);
 	} else if (code == LX_SI_TIMER) {
-		memcpy(&i32, si->u.raw, 4); /* timer id */
-		memcpy(out + 24, &i32, 4);
-		memcpy(&u32, si->u.raw + 4, 4); /* overrun */
-		memcpy(out + 32, &u32, 4);
-		memcpy(&u64, si->u.raw + 8, 8);
-		memcpy(out + 48, &u64, 8);
-		memcpy(out + 44, &u64, 4);
+		memcpy(out + 24, &si->u.timer.tid, 4);
+		memcpy(out + 32, &si->u.timer.overrun, 4);
+		memcpy(out + 48, &si->u.timer.value, 8);
+		memcpy(out + 44, &si->u.timer.value, 4);
 	} else {
 		memcpy(out + 12, &si->u.kill.pid, 4);
 		memcpy(out + 16, &si->u.kill.uid, 4);

@@ -492,6 +492,7 @@ static long do_execve(struct thread *t, int dirfd, uint64_t upath, uint64_t uarg
 	}
 	t->regs = regs;
 	fdtable_close_on_exec(p);
+	ptimer_exit_all(p);
 	sig_exec_reset(p);
 	t->altstack = (struct sigaltstack_lx){.ss_flags = LX_SS_DISABLE};
 	t->clear_child_tid = 0;

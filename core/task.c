@@ -133,6 +133,7 @@ struct proc *proc_create(void)
 	list_init(&p->children);
 	list_init(&p->sibling);
 	list_init(&p->rtqueue);
+	list_init(&p->ptimers);
 	waitq_init(&p->child_wq);
 	waitq_init(&p->vfork_wq);
 	waitq_init(&p->sigfd_wq);
@@ -424,6 +425,7 @@ void proc_exit(struct proc *p, int wait_status)
 	while (!list_empty(&p->threads))
 		thread_release(list_entry(p->threads.next, struct thread, proc_link), true);
 	ktimer_cancel(&p->itimer);
+	ptimer_exit_all(p);
 	sig_forget_queue(p, &p->rtqueue, 0);
 	mm_put(p->mm); /* the address space goes with its last user */
 	p->mm = NULL;

@@ -70,6 +70,8 @@ bool sig_deliver_pending(struct thread *t);
 #define LX_SI_USER 0
 #define LX_SI_KERNEL 0x80
 #define LX_SI_TKILL (-6)
+#define LX_SI_TIMER (-2)
+#define LX_RLIMIT_SIGPENDING 11
 #define LX_CLD_EXITED 1
 #define LX_CLD_KILLED 2
 #define LX_CLD_DUMPED 3
@@ -104,6 +106,16 @@ void sig_send_proc_from(struct proc *p, int signo, const struct siginfo_lx *info
 bool sig_on_altstack(const struct thread *t, uint64_t sp);
 int sig_altstack_flags(const struct thread *t, uint64_t sp);
 int sig_altstack_set(struct thread *t, const struct sigaltstack_lx *ss, uint64_t sp);
+
+/* Whether a signal of POSIX timer id is pending in p or one of its
+ * threads (a timer has at most one queued). */
+bool sig_timer_queued(struct proc *p, int signo, int id);
+
+/* ---- POSIX timers (ptimer.c) ---------------------------------------------- */
+/* A timer's signal is being taken: fill in its overrun count. */
+void ptimer_taken(struct proc *p, struct siginfo_lx *info);
+/* Delete all of p's timers (exec, exit). */
+void ptimer_exit_all(struct proc *p);
 
 /* ---- Futexes (futex.c) ---------------------------------------------------- */
 /* Wake up to n waiters of the futex at uaddr in mm whose bitset matches

@@ -327,6 +327,7 @@ struct proc {
 	/* ITIMER_REAL (alarm, setitimer): absolute monotonic ns, 0 off */
 	struct ktimer itimer;
 	uint64_t itimer_interval;
+	uint64_t serial; /* unique for the server's life: pidfds name it */
 	/* POSIX timers (ptimer.c) */
 	struct list_head ptimers;
 	int nptimers, ptimer_next_id;

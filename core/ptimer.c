@@ -34,9 +34,9 @@ struct ptimer {
 	struct proc *proc;
 	int id;
 	int notify, signo, tid;
-	uint64_t value;         /* sigev_value */
-	int overrun;            /* expirations since its signal was queued */
-	int overrun_last;       /* what the last signal taken carried */
+	uint64_t value;   /* sigev_value */
+	int overrun;      /* expirations since its signal was queued */
+	int overrun_last; /* what the last signal taken carried */
 };
 
 /* struct sigevent as the client gives it. */
@@ -118,8 +118,9 @@ long sys_timer_create(struct thread *t, const struct sysargs *a)
 
 	if (clock == LX_CLOCK_PROCESS_CPUTIME_ID || clock == LX_CLOCK_THREAD_CPUTIME_ID ||
 	    clock < 0) {
-		pr_warn_once("persona: warning: timers on CPU-time clocks are not supported (no CPU "
-		             "time accounting); timer_create gets EINVAL");
+		pr_warn_once(
+		    "persona: warning: timers on CPU-time clocks are not supported (no CPU "
+		    "time accounting); timer_create gets EINVAL");
 		return -EINVAL;
 	}
 	if (!clock_timer_clock_ok(clock))

@@ -111,11 +111,6 @@ long proc_clone(struct thread *t, const struct clone_req *c)
 		             "the program gets EPERM");
 		return -EPERM;
 	}
-	if (f & CLONE_PIDFD) {
-		pr_warn_once("persona: warning: clone with CLONE_PIDFD is not supported (no pidfds "
-		             "yet); the program gets EINVAL");
-		return -EINVAL;
-	}
 	if ((f & CLONE_SETTLS) && (r = arch_check_tls(c->tls)) < 0)
 		return r;
 
@@ -126,9 +121,14 @@ long proc_clone(struct thread *t, const struct clone_req *c)
 	r = proc_copy(p, parent, f);
 	if (r == 0)
 		r = thread_create(p, &nt);
+	if (r == 0 && (f & CLONE_PIDFD)) {
+		/* The parent's pidfd is made before the child runs; if it
+		 * cannot be told where it is, there is no child (Linux). */
+		r = pidfd_for_clone(t, p, c->pidfd);
+	}
 	if (r < 0) {
 		proc_exit(p, 0); /* no parent yet: everything is freed */
-		return r == -ENOMEM || r == -EAGAIN ? r : -ENOMEM;
+		return r == -ENOMEM || r == -EAGAIN || r == -EFAULT || r == -EMFILE ? r : -ENOMEM;
 	}
 
 	nt->regs = t->regs;
@@ -548,6 +548,8 @@ long sys_execveat(struct thread *t, const struct sysargs *a)
 #define LX_P_PID 1
 #define LX_P_PGID 2
 #define LX_P_PIDFD 3
+/* waitid's own mark (beyond Linux's option bits) for a nonblocking pidfd */
+#define PIDFD_NONBLOCKING 0x80000000u
 #define RUSAGE_SIZE 144
 
 struct wait_result {
@@ -688,16 +690,35 @@ long sys_waitid(struct thread *t, const struct sysargs *a)
 		if (id == 0)
 			id = t->proc->pgid;
 		break;
-	case LX_P_PIDFD:
-		return id < 0 ? -EINVAL : -EBADF; /* there are no pidfds */
+	case LX_P_PIDFD: {
+		/* The process the pidfd names (ECHILD once reaped); a
+		 * nonblocking pidfd makes the wait WNOHANG, and EAGAIN
+		 * when nothing has happened yet. */
+		struct proc *p;
+		bool nonblock;
+		if (id < 0)
+			return -EINVAL;
+		long r = pidfd_target(t, id, &p, &nonblock);
+		if (r < 0)
+			return r;
+		if (nonblock)
+			options |= LX_WNOHANG | PIDFD_NONBLOCKING;
+		if (!p)
+			return -ECHILD;
+		which = LX_P_PID;
+		id = p->pid;
+		break;
+	}
 	default:
 		return -EINVAL;
 	}
-	long r = do_wait(t, which, id, options, &res);
+	long r = do_wait(t, which, id, options & ~PIDFD_NONBLOCKING, &res);
 	if (r < 0)
 		return r;
 	if (r == SYS_PARKED)
 		return r;
+	if (r == 0 && (options & PIDFD_NONBLOCKING))
+		return -EAGAIN;
 	if (a->a[2]) {
 		/* Linux writes these six fields, zeros when nothing ended. */
 		int32_t f[6] = {0, 0, 0, 0, 0, 0};

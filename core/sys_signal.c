@@ -242,6 +242,38 @@ static long queue_info(struct thread *t, int tgid, int tid, int sig, uint64_t ui
 	return 0;
 }
 
+/* pidfd_send_signal(pidfd, sig, info, flags): kill(2) to the process the
+ * pidfd names, with queue_info's rule for a siginfo given by the caller;
+ * ESRCH once it has been reaped, nothing (but no error) while a zombie. */
+long sys_pidfd_send_signal(struct thread *t, const struct sysargs *a)
+{
+	int sig = (int)a->a[1];
+	struct siginfo_lx si;
+	struct proc *p;
+	if (a->a[3])
+		return -EINVAL;
+	long r = pidfd_target(t, (int)a->a[0], &p, NULL);
+	if (r < 0)
+		return r;
+	if (a->a[2]) {
+		if (copy_from_user(t, &si, a->a[2], sizeof si) < 0)
+			return -EFAULT;
+		if (si.si_signo != sig)
+			return -EINVAL;
+		if (p != t->proc && (si.si_code >= 0 || si.si_code == LX_SI_TKILL))
+			return -EPERM;
+	} else {
+		user_info(&si, t, sig, LX_SI_USER);
+	}
+	if (!p)
+		return -ESRCH;
+	if (!valid_signal(sig))
+		return -EINVAL;
+	if (sig && !p->exiting)
+		sig_send_proc_from(p, sig, &si, t);
+	return 0;
+}
+
 long sys_rt_sigqueueinfo(struct thread *t, const struct sysargs *a)
 {
 	return queue_info(t, (int)a->a[0], 0, (int)a->a[1], a->a[2]);

@@ -88,6 +88,7 @@ long sys_clone(struct thread *t, const struct sysargs *a)
 	    .sp = a->a[1],
 	    .parent_tid = a->a[2],
 	    .child_tid = a->a[3],
+	    .pidfd = a->a[2],
 	    .tls = a->a[4],
 	    .exit_signal = (int)(a->a[0] & CSIGNAL),
 	};
@@ -158,6 +159,7 @@ long sys_clone3(struct thread *t, const struct sysargs *a)
 	    .tls = ca.tls,
 	    .parent_tid = ca.parent_tid,
 	    .child_tid = ca.child_tid,
+	    .pidfd = ca.pidfd,
 	    .exit_signal = (int)ca.exit_signal,
 	};
 	return do_clone(t, &c);

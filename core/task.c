@@ -134,6 +134,8 @@ struct proc *proc_create(void)
 	list_init(&p->sibling);
 	list_init(&p->rtqueue);
 	list_init(&p->ptimers);
+	static uint64_t serials;
+	p->serial = ++serials;
 	waitq_init(&p->child_wq);
 	waitq_init(&p->vfork_wq);
 	waitq_init(&p->sigfd_wq);
@@ -353,6 +355,7 @@ void proc_release(struct proc *p)
 	/* An epoll set elsewhere may still watch its signalfd queue. */
 	waitq_drop_watches(&p->sigfd_wq);
 	free(p);
+	pidfd_proc_changed(); /* reaped: its pidfds hang up */
 }
 
 void proc_set_parent(struct proc *p, struct proc *parent)
@@ -460,6 +463,7 @@ void proc_exit(struct proc *p, int wait_status)
 	}
 	sched_proc_exited(p);
 	notify_parent(p);
+	pidfd_proc_changed(); /* exited: its pidfds are readable */
 }
 
 void proc_end_all(void)

@@ -111,6 +111,16 @@ int sig_altstack_set(struct thread *t, const struct sigaltstack_lx *ss, uint64_t
  * threads (a timer has at most one queued). */
 bool sig_timer_queued(struct proc *p, int signo, int id);
 
+/* ---- pidfds (pidfd.c) ------------------------------------------------------ */
+/* A process exited or was reaped: pidfd polls look again. */
+void pidfd_proc_changed(void);
+/* The process pidfd fd names: -EBADF if fd is no pidfd, else 0 with *out
+ * NULL once it has been reaped; *nonblock: the file is O_NONBLOCK. */
+int pidfd_target(struct thread *t, int fd, struct proc **out, bool *nonblock);
+/* CLONE_PIDFD: a pidfd for child p in t's process, its number written to
+ * uaddr; -errno (and no fd) if either fails. */
+int pidfd_for_clone(struct thread *t, struct proc *p, uint64_t uaddr);
+
 /* ---- POSIX timers (ptimer.c) ---------------------------------------------- */
 /* A timer's signal is being taken: fill in its overrun count. */
 void ptimer_taken(struct proc *p, struct siginfo_lx *info);
@@ -158,6 +168,7 @@ struct clone_req {
 	uint64_t sp; /* 0: the parent's */
 	uint64_t tls;
 	uint64_t parent_tid, child_tid;
+	uint64_t pidfd; /* CLONE_PIDFD: where the parent gets the child's pidfd */
 	int exit_signal;
 };
 

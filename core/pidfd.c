@@ -83,7 +83,8 @@ int pidfd_target(struct thread *t, int fd, struct proc **out, bool *nonblock)
 
 static int pidfd_install(struct thread *t, struct proc *p, unsigned flags)
 {
-	struct file *f = anon_file_new(&pidfd_ops, O_RDWR | (flags & O_NONBLOCK), sizeof(struct pidfd));
+	struct file *f =
+	    anon_file_new(&pidfd_ops, O_RDWR | (flags & O_NONBLOCK), sizeof(struct pidfd));
 	if (!f)
 		return -ENOMEM;
 	struct pidfd *pf = f->priv;

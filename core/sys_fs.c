@@ -545,33 +545,25 @@ long sys_fchownat(struct thread *t, const struct sysargs *a)
 #define LX_UTIME_NOW ((1L << 30) - 1)
 #define LX_UTIME_OMIT ((1L << 30) - 2)
 
-long sys_utimensat(struct thread *t, const struct sysargs *a)
+/* Set a file's access and modification times: ts holds two timespecs
+ * (UTIME_NOW and UTIME_OMIT allowed, already checked), or is NULL for
+ * "now" for both.  upath 0 names the file dirfd refers to (futimens). */
+static long set_times(struct thread *t, int dirfd, uint64_t upath, const int64_t *ts, int flags)
 {
-	int dirfd = (int)a->a[0], flags = (int)a->a[3];
-	int64_t ts[4]; /* two struct timespec */
-	bool now_both = !a->a[2];
+	bool now_both = !ts || (ts[1] == LX_UTIME_NOW && ts[3] == LX_UTIME_NOW);
 	struct inode *ino;
 	int r;
 
-	if (flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH))
-		return -EINVAL;
-	if (a->a[2]) {
-		if (copy_from_user(t, ts, a->a[2], sizeof ts) < 0)
+	if (ts && ts[1] == LX_UTIME_OMIT && ts[3] == LX_UTIME_OMIT)
+		return 0;
+	if (upath == 0) {
+		/* No path: the file fd refers to (futimens), which Linux takes
+		 * with fdget(), so an O_PATH fd is EBADF; AT_FDCWD is no file
+		 * and the missing path then faults. */
+		if (dirfd == LX_AT_FDCWD)
 			return -EFAULT;
-		for (int i = 0; i < 2; i++) {
-			int64_t ns = ts[i * 2 + 1];
-			if (ns != LX_UTIME_NOW && ns != LX_UTIME_OMIT && (ns < 0 || ns > 999999999))
-				return -EINVAL;
-		}
-		if (ts[1] == LX_UTIME_OMIT && ts[3] == LX_UTIME_OMIT)
-			return 0;
-		now_both = ts[1] == LX_UTIME_NOW && ts[3] == LX_UTIME_NOW;
-	}
-	if (a->a[1] == 0) {
-		/* utimensat(fd, NULL, ...): the file fd refers to (futimens). */
 		if (flags & LX_AT_SYMLINK_NOFOLLOW)
 			return -EINVAL;
-		/* Linux takes the fd with fdget(): an O_PATH fd is EBADF. */
 		struct file *f = fd_get_nopath(t->proc, dirfd);
 		if (!f)
 			return -EBADF;
@@ -580,7 +572,7 @@ long sys_utimensat(struct thread *t, const struct sysargs *a)
 		file_put(f);
 		r = 0;
 	} else {
-		r = stat_target(t, dirfd, a->a[1], flags, &ino);
+		r = stat_target(t, dirfd, upath, flags, &ino);
 	}
 	if (r < 0)
 		return r;
@@ -596,7 +588,7 @@ long sys_utimensat(struct thread *t, const struct sysargs *a)
 		uint64_t now = plat_clock_ns(0);
 		for (int i = 0; i < 2; i++) {
 			uint64_t v = now;
-			if (a->a[2]) {
+			if (ts) {
 				int64_t ns = ts[i * 2 + 1];
 				if (ns == LX_UTIME_OMIT)
 					continue;
@@ -612,6 +604,71 @@ long sys_utimensat(struct thread *t, const struct sysargs *a)
 	}
 	inode_put(ino);
 	return r;
+}
+
+long sys_utimensat(struct thread *t, const struct sysargs *a)
+{
+	int flags = (int)a->a[3];
+	int64_t ts[4]; /* two struct timespec */
+
+	/* Linux's order: the times are read, two UTIME_OMITs end the call
+	 * before anything else is looked at, then the checks. */
+	if (a->a[2]) {
+		if (copy_from_user(t, ts, a->a[2], sizeof ts) < 0)
+			return -EFAULT;
+		if (ts[1] == LX_UTIME_OMIT && ts[3] == LX_UTIME_OMIT)
+			return 0;
+		for (int i = 0; i < 2; i++) {
+			int64_t ns = ts[i * 2 + 1];
+			if (ns != LX_UTIME_NOW && ns != LX_UTIME_OMIT && (ns < 0 || ns > 999999999))
+				return -EINVAL;
+		}
+	}
+	if (flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH))
+		return -EINVAL;
+	return set_times(t, (int)a->a[0], a->a[1], a->a[2] ? ts : NULL, flags);
+}
+
+/* futimesat and utimes: two struct timeval, whole microseconds. */
+static long set_times_tv(struct thread *t, int dirfd, uint64_t upath, uint64_t utv)
+{
+	int64_t tv[4], ts[4];
+	if (!utv)
+		return set_times(t, dirfd, upath, NULL, 0);
+	if (copy_from_user(t, tv, utv, sizeof tv) < 0)
+		return -EFAULT;
+	for (int i = 0; i < 2; i++) {
+		if (tv[i * 2 + 1] < 0 || tv[i * 2 + 1] >= 1000000)
+			return -EINVAL;
+		ts[i * 2] = tv[i * 2];
+		ts[i * 2 + 1] = tv[i * 2 + 1] * 1000;
+	}
+	return set_times(t, dirfd, upath, ts, 0);
+}
+
+long sys_futimesat(struct thread *t, const struct sysargs *a)
+{
+	return set_times_tv(t, (int)a->a[0], a->a[1], a->a[2]);
+}
+
+long sys_utimes(struct thread *t, const struct sysargs *a)
+{
+	return set_times_tv(t, LX_AT_FDCWD, a->a[0], a->a[1]);
+}
+
+/* utime(path, struct utimbuf {actime, modtime}): whole seconds. */
+long sys_utime(struct thread *t, const struct sysargs *a)
+{
+	int64_t ub[2], ts[4];
+	if (!a->a[1])
+		return set_times(t, LX_AT_FDCWD, a->a[0], NULL, 0);
+	if (copy_from_user(t, ub, a->a[1], sizeof ub) < 0)
+		return -EFAULT;
+	ts[0] = ub[0];
+	ts[1] = 0;
+	ts[2] = ub[1];
+	ts[3] = 0;
+	return set_times(t, LX_AT_FDCWD, a->a[0], ts, 0);
 }
 
 /* ---- statfs ------------------------------------------------------------------- */

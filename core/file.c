@@ -53,6 +53,8 @@ void file_put(struct file *f)
 		return;
 	if (f->epitems)
 		epoll_file_released(f);
+	if (f->ino->locks)
+		locks_file_released(f);
 	if (f->ops->release)
 		f->ops->release(f);
 	inode_put(f->ino);
@@ -238,12 +240,26 @@ void fdtable_get(struct fdtable *fdt)
 	fdt->refs++;
 }
 
+/* An fd of fdt no longer holds f: the table's POSIX locks on the file go
+ * (Linux's close rule), then the reference. */
+static void fd_drop(struct fdtable *fdt, struct file *f)
+{
+	if (f && f->ino->locks)
+		locks_fd_closed(f, fdt);
+	file_put(f);
+}
+
+const void *fd_owner(struct proc *p)
+{
+	return p->fds;
+}
+
 void fdtable_put(struct fdtable *fdt)
 {
 	if (!fdt || --fdt->refs > 0)
 		return;
 	for (int i = 0; i < fdt->size; i++)
-		file_put(fdt->fd[i].f);
+		fd_drop(fdt, fdt->fd[i].f);
 	free(fdt->fd);
 	free(fdt);
 }
@@ -322,7 +338,7 @@ int fd_install_at(struct proc *p, struct file *f, int fd, bool cloexec)
 	struct file *old = fdt->fd[fd].f;
 	fdt->fd[fd].f = f;
 	fdt->fd[fd].cloexec = cloexec;
-	file_put(old);
+	fd_drop(fdt, old);
 	return fd;
 }
 
@@ -334,7 +350,7 @@ int fd_close(struct proc *p, int fd)
 	struct file *f = fdt->fd[fd].f;
 	fdt->fd[fd].f = NULL;
 	fdt->fd[fd].cloexec = false;
-	file_put(f);
+	fd_drop(fdt, f);
 	return 0;
 }
 

@@ -77,6 +77,18 @@ struct dentry {
 	char name[];
 };
 
+/* fcntl's struct flock (and flock64: the same on 64-bit). */
+#define LX_F_RDLCK 0
+#define LX_F_WRLCK 1
+#define LX_F_UNLCK 2
+struct lx_flock {
+	int16_t l_type, l_whence;
+	int32_t pad;
+	int64_t l_start, l_len;
+	int32_t l_pid, pad2;
+};
+struct inode_locks;
+
 struct inode {
 	uint64_t ino;
 	uint32_t mode; /* S_IFMT | permission bits */
@@ -100,11 +112,12 @@ struct inode {
 		uint64_t next_seq;
 		unsigned nentries;
 	} dir;
-	char *link;              /* symlink target (tmpfs) */
-	char *name;              /* transient directories: own name, for getcwd */
-	char *map_name;          /* the path /proc/N/maps shows (first mmap's file path) */
-	int pid, tid, kind, sub; /* procfs: what this entry shows */
-	void *priv;              /* pipe, eventfd, device state */
+	char *link;                /* symlink target (tmpfs) */
+	char *name;                /* transient directories: own name, for getcwd */
+	char *map_name;            /* the path /proc/N/maps shows (first mmap's file path) */
+	int pid, tid, kind, sub;   /* procfs: what this entry shows */
+	void *priv;                /* pipe, eventfd, device state */
+	struct inode_locks *locks; /* flock and record locks (locks.c), NULL: none */
 };
 
 /* ---- Open files ------------------------------------------------------------ */
@@ -354,6 +367,20 @@ extern const struct file_ops console_ops;
 
 /* ---- devfs.c / procfs.c ------------------------------------------------------ */
 int devfs_init(struct inode *dev);
+
+/* ---- locks.c: flock and record locks ----------------------------------------- */
+/* flock on f: type LX_F_RDLCK (shared), LX_F_WRLCK or LX_F_UNLCK; parks
+ * when wait and it cannot be had, else -EAGAIN. */
+int locks_flock(struct thread *t, struct file *f, int type, bool wait);
+/* F_GETLK/F_SETLK/F_SETLKW (ofd: the F_OFD_ forms) with the client's
+ * struct flock at arg. */
+long locks_fcntl(struct thread *t, struct file *f, bool ofd, bool get, bool wait, uint64_t arg);
+/* fd_owner closed an fd of f's file: its POSIX locks there go. */
+void locks_fd_closed(struct file *f, const void *fd_owner);
+/* f's last reference is gone: its flock and OFD locks go. */
+void locks_file_released(struct file *f);
+/* The owner of p's POSIX locks: its fd table. */
+const void *fd_owner(struct proc *p);
 /* Give a device node made by mknod(2) (mode and rdev set) what open() does. */
 void devfs_bind_node(struct inode *ino);
 int procfs_init(struct inode *proc);

@@ -249,6 +249,11 @@ struct thread {
 	 * death): a FIFO open waiting for its partner keeps its count, as in
 	 * Linux.  Called once by the scheduler, then cleared. */
 	void (*park_undo)(struct thread *t);
+	/* A thread parked in F_SETLKW: its lock owner and the owner it waits
+	 * for (locks.c's deadlock detection). */
+	struct {
+		const void *self, *blocker;
+	} lockwait;
 
 	/* thread lifetime */
 	uint64_t clear_child_tid;

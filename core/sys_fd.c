@@ -458,44 +458,6 @@ long sys_dup3(struct thread *t, const struct sysargs *a)
 #define LX_F_DUPFD_CLOEXEC 1030
 #define LX_F_SETPIPE_SZ 1031
 #define LX_F_GETPIPE_SZ 1032
-#define LX_F_RDLCK 0
-#define LX_F_WRLCK 1
-#define LX_F_UNLCK 2
-
-struct lx_flock {
-	int16_t l_type, l_whence;
-	int32_t pad;
-	int64_t l_start, l_len;
-	int32_t l_pid, pad2;
-};
-
-/* Record locks: one process, so every lock is granted and nothing is ever
- * held against the caller (deliberately no bookkeeping). */
-static long do_lock(struct thread *t, struct file *f, int cmd, uint64_t arg)
-{
-	struct lx_flock fl;
-	bool ofd = cmd >= LX_F_OFD_GETLK;
-	if (copy_from_user(t, &fl, arg, sizeof fl) < 0)
-		return -EFAULT;
-	if (fl.l_type != LX_F_RDLCK && fl.l_type != LX_F_WRLCK && fl.l_type != LX_F_UNLCK)
-		return -EINVAL;
-	if (fl.l_whence < 0 || fl.l_whence > 2)
-		return -EINVAL;
-	if (ofd && fl.l_pid != 0)
-		return -EINVAL;
-	if (cmd == LX_F_GETLK || cmd == LX_F_OFD_GETLK) {
-		if (fl.l_type == LX_F_UNLCK)
-			return -EINVAL;
-		fl.l_type = LX_F_UNLCK;
-		return copy_to_user(t, arg, &fl, sizeof fl) < 0 ? -EFAULT : 0;
-	}
-	if (fl.l_type == LX_F_RDLCK && !file_readable(f))
-		return -EBADF;
-	if (fl.l_type == LX_F_WRLCK && !file_writable(f))
-		return -EBADF;
-	return 0;
-}
-
 long sys_fcntl(struct thread *t, const struct sysargs *a)
 {
 	int fd = (int)a->a[0], cmd = (int)a->a[1];
@@ -543,7 +505,9 @@ long sys_fcntl(struct thread *t, const struct sysargs *a)
 	case LX_F_OFD_GETLK:
 	case LX_F_OFD_SETLK:
 	case LX_F_OFD_SETLKW:
-		r = do_lock(t, f, cmd, arg);
+		r = locks_fcntl(t, f, cmd >= LX_F_OFD_GETLK,
+		                cmd == LX_F_GETLK || cmd == LX_F_OFD_GETLK,
+		                cmd == LX_F_SETLKW || cmd == LX_F_OFD_SETLKW, arg);
 		break;
 	case LX_F_SETPIPE_SZ:
 		r = (long)arg > 0x7fffffff ? -EINVAL
@@ -915,15 +879,23 @@ long sys_fadvise64(struct thread *t, const struct sysargs *a)
 #define LX_LOCK_NB 4
 #define LX_LOCK_UN 8
 
-/* flock: granted at once (a single process holds no conflicting lock). */
+/* flock(fd, op): locks.c has the rules. */
 long sys_flock(struct thread *t, const struct sysargs *a)
 {
 	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
-	unsigned op = (unsigned)a->a[1] & ~(unsigned)LX_LOCK_NB;
-	long r = 0;
+	unsigned op = (unsigned)a->a[1];
+	bool wait = !(op & LX_LOCK_NB);
+	long r;
 	if (!f)
 		return -EBADF;
-	if (op != LX_LOCK_SH && op != LX_LOCK_EX && op != LX_LOCK_UN)
+	op &= ~(unsigned)LX_LOCK_NB;
+	if (op == LX_LOCK_SH)
+		r = locks_flock(t, f, LX_F_RDLCK, wait);
+	else if (op == LX_LOCK_EX)
+		r = locks_flock(t, f, LX_F_WRLCK, wait);
+	else if (op == LX_LOCK_UN)
+		r = locks_flock(t, f, LX_F_UNLCK, false);
+	else
 		r = -EINVAL;
 	file_put(f);
 	return r;

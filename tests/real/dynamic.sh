@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real dynamically linked programs: Debian's own bash, coreutils, findutils,
-# grep, sed, mawk, gzip, tar and perl, as the distribution builds them,
+# grep, sed, mawk, gzip, tar, perl and util-linux's flock, as the
+# distribution builds them,
 # copied into a guest tree without their libraries.  Each case is a bash
 # script run natively (the copies, from the tree's directory) and as
 # `PERSONA run --root ROOT /bin/bash -c SCRIPT`, where Persona must bring
@@ -24,7 +25,7 @@ CMP_EXPECT=$TOP/tests/expectations.txt
 . "$TOP/tests/lib/compare.sh"
 cmp_init "$LABEL"
 
-PROGS="bash sort uniq head tail sha256sum md5sum seq tr cut od date wc ls cat find grep sed mawk gzip tar xargs expr printf perl"
+PROGS="bash sort uniq head tail sha256sum md5sum seq tr cut od date wc ls cat find grep sed mawk gzip tar xargs expr printf perl flock rm sleep true"
 work=$(mktemp -d /tmp/persona-dynamic.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 ROOT=$work/root
@@ -32,7 +33,7 @@ mkdir -p "$ROOT/bin" "$ROOT/data/tree/sub"
 for p in $PROGS; do
 	src=$(PATH=/usr/bin:/bin type -P "$p")
 	if [ -z "$src" ] || [ "${src#/}" = "$src" ]; then
-		cmp_skip "dynamic" "$p is not installed (apt-get install -y coreutils findutils grep sed mawk gzip tar perl-base)"
+		cmp_skip "dynamic" "$p is not installed (apt-get install -y coreutils findutils grep sed mawk gzip tar perl-base util-linux)"
 		cmp_summary
 		exit 0
 	fi
@@ -87,5 +88,17 @@ dyntest bash-language 'declare -A c; for w in $(cat data/fruit); do c[$w]=$(( ${
 	echo "$(seq 3 | tr "\n" " ")"; exit 5'
 dyntest bash-jobs 'sleep 0.1 & p=$!; sort data/fruit >/tmp/s & wait $p; wait; head -n 2 /tmp/s
 	cat <(seq 2) <(echo x); trap "echo trapped" EXIT'
+# flock(1): three holders in turn never interleave; while one holds the
+# lock, -n fails at once and -w gives up after its timeout (a POSIX timer
+# ending the wait); the holder signals it is in through a file, so no
+# timing is assumed.
+dyntest flock 'rm -f data/lk data/log data/held
+	for n in 1 2 3; do flock data/lk bash -c "echo start >>data/log; sleep 0.1; echo end >>data/log" & done; wait
+	tr "\n" " " <data/log; echo
+	flock data/lk bash -c ": >data/held; sleep 3" &
+	while [ ! -e data/held ]; do sleep 0.05; done
+	flock -n data/lk true; echo "flock -n while held: $?"
+	flock -w 0.2 data/lk true; echo "flock -w 0.2 while held: $?"
+	wait; flock -n data/lk true; echo "after: $?"'
 
 cmp_summary

@@ -85,6 +85,8 @@ static inline const char *errname(int e)
 		return "ETIMEDOUT";
 	case ESRCH:
 		return "ESRCH";
+	case EDEADLK:
+		return "EDEADLK";
 	case ECHILD:
 		return "ECHILD";
 	case ENOTTY:

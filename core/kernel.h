@@ -285,6 +285,10 @@ struct thread {
 
 	char comm[16];
 	uint64_t start_ns; /* creation time (THREAD_CPUTIME approximation) */
+	/* sched_setscheduler's policy and priority, per thread as on Linux:
+	 * reported back; the platform's scheduler does not apply them. */
+	int sched_policy, sched_prio;
+	bool sched_reset_on_fork;
 };
 
 struct proc {

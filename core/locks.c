@@ -34,9 +34,9 @@ enum { LK_FLOCK, LK_POSIX, LK_OFD };
 struct file_lock {
 	struct list_head link;
 	int kind;
-	const void *owner; /* struct file (flock, OFD) or struct fdtable (POSIX) */
-	int pid;           /* who set it: F_GETLK's l_pid */
-	int type;          /* LX_F_RDLCK or LX_F_WRLCK */
+	const void *owner;  /* struct file (flock, OFD) or struct fdtable (POSIX) */
+	int pid;            /* who set it: F_GETLK's l_pid */
+	int type;           /* LX_F_RDLCK or LX_F_WRLCK */
 	int64_t start, end; /* inclusive */
 };
 
@@ -112,9 +112,9 @@ static void lockwait_clear(struct thread *t)
 static const void *waits_for(const void *owner)
 {
 	struct thread *t;
-	list_for_each_entry(t, &all_threads, all_link) if (
-	    t->state == TS_PARKED && t->park_undo == lockwait_clear &&
-	    t->lockwait.self == owner) return t->lockwait.blocker;
+	list_for_each_entry(t, &all_threads,
+	                    all_link) if (t->state == TS_PARKED && t->park_undo == lockwait_clear &&
+	                                  t->lockwait.self == owner) return t->lockwait.blocker;
 	return NULL;
 }
 
@@ -162,8 +162,8 @@ int locks_flock(struct thread *t, struct file *f, int type, bool wait)
 
 	lockwait_reset(t);
 	if (il)
-		list_for_each_entry(l, &il->list, link) if (l->kind == LK_FLOCK && l->owner == f) mine =
-		    l;
+		list_for_each_entry(l, &il->list, link) if (l->kind == LK_FLOCK && l->owner == f)
+		    mine = l;
 	if (mine && mine->type == type)
 		return 0;
 	if (mine) {

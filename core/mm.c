@@ -46,6 +46,11 @@ void mm_get(struct mm *mm)
 	mm->users++;
 }
 
+int mm_users(const struct mm *mm)
+{
+	return mm ? mm->users : 0;
+}
+
 void mm_put(struct mm *mm)
 {
 	if (!mm || --mm->users > 0)

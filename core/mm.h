@@ -39,6 +39,8 @@ struct mm *mm_create(struct plat_as *as);
 struct mm *mm_fork(struct mm *src, struct plat_as *as);
 /* Another process uses mm (vfork, clone with CLONE_VM). */
 void mm_get(struct mm *mm);
+/* Processes using mm (more than one after vfork or CLONE_VM). */
+int mm_users(const struct mm *mm);
 /* One user less; the last destroys the platform address space with every
  * thread still in it, then releases every frame. */
 void mm_put(struct mm *mm);

@@ -48,6 +48,11 @@ void sighand_get(struct sighand *sh)
 	sh->refs++;
 }
 
+bool sig_sighand_shared(struct proc *p)
+{
+	return p->sighand && p->sighand->refs > 1;
+}
+
 void sighand_put(struct sighand *sh)
 {
 	if (sh && --sh->refs == 0)

@@ -858,6 +858,47 @@ long sys_sync(struct thread *t, const struct sysargs *a)
 	return 0;
 }
 
+long sys_syncfs(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0;
+}
+
+#define LX_SYNC_FILE_RANGE_ALL 7u
+
+/* Everything is in memory: only Linux's checks, in its order. */
+long sys_sync_file_range(struct thread *t, const struct sysargs *a)
+{
+	int64_t off = (int64_t)a->a[1], n = (int64_t)a->a[2];
+	if (a->a[3] & ~(uint64_t)LX_SYNC_FILE_RANGE_ALL)
+		return -EINVAL;
+	if (off < 0 || (uint64_t)off + (uint64_t)n > INT64_MAX ||
+	    (int64_t)((uint64_t)off + (uint64_t)n) < off)
+		return -EINVAL;
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
+	if (!f)
+		return -EBADF;
+	uint32_t m = f->ino->mode;
+	long r = S_ISREG(m) || S_ISDIR(m) || S_ISLNK(m) || S_ISBLK(m) ? 0 : -ESPIPE;
+	file_put(f);
+	return r;
+}
+
+long sys_readahead(struct thread *t, const struct sysargs *a)
+{
+	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);
+	if (!f || !file_readable(f)) {
+		file_put(f);
+		return -EBADF;
+	}
+	long r = S_ISREG(f->ino->mode) ? 0 : -EINVAL;
+	file_put(f);
+	return r;
+}
+
 long sys_fadvise64(struct thread *t, const struct sysargs *a)
 {
 	struct file *f = fd_get_nopath(t->proc, (int)a->a[0]);

@@ -143,6 +143,7 @@ long proc_clone(struct thread *t, const struct clone_req *c)
 	if ((f & (CLONE_VM | CLONE_VFORK)) != CLONE_VM)
 		nt->altstack = t->altstack;
 	memcpy(nt->comm, t->comm, sizeof nt->comm);
+	sched_inherit(nt, t);
 	uint8_t fpu[ARCH_FPU_STATE_SIZE];
 	if (plat_thread_get_fpu(t->pt, fpu) == 0)
 		(void)plat_thread_set_fpu(nt->pt, fpu);
@@ -179,6 +180,49 @@ long proc_vfork_wait(struct thread *t)
 		return pid; /* cannot wait: go on as if it were a fork */
 	t->sees_signal_wake = true;
 	return thread_park(t, 0);
+}
+
+/* unshare(2): a process's own fd table (CLONE_FILES) or fs context
+ * (CLONE_FS); the thread, signal-handler and memory flags only when there
+ * is nothing to unshare them from, as Linux allows; new namespaces, as for
+ * clone, EPERM. */
+long sys_unshare(struct thread *t, const struct sysargs *a)
+{
+	uint64_t f = a->a[0];
+	struct proc *p = t->proc;
+	if (f & ~(CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM |
+	          CLONE_NAMESPACES))
+		return -EINVAL;
+	if (f & CLONE_NEWUSER)
+		f |= CLONE_THREAD | CLONE_FS;
+	if (f & CLONE_VM)
+		f |= CLONE_SIGHAND;
+	if (f & CLONE_SIGHAND)
+		f |= CLONE_THREAD;
+	if (f & CLONE_NEWNS)
+		f |= CLONE_FS;
+	if ((f & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) && p->nthreads > 1)
+		return -EINVAL;
+	if ((f & (CLONE_SIGHAND | CLONE_VM)) && sig_sighand_shared(p))
+		return -EINVAL;
+	if ((f & CLONE_VM) && mm_users(p->mm) > 1)
+		return -EINVAL;
+	if (f & CLONE_NAMESPACES) {
+		pr_warn_once(
+		    "persona: warning: unshare of namespaces is not supported; the program "
+		    "gets EPERM");
+		return -EPERM;
+	}
+	if (f & CLONE_FS) {
+		struct fs_context *fs = fs_context_clone(p->fs);
+		if (!fs)
+			return -ENOMEM;
+		fs_context_put(p->fs);
+		p->fs = fs;
+	}
+	if (f & CLONE_FILES)
+		return fdtable_unshare(p);
+	return 0;
 }
 
 long sys_fork(struct thread *t, const struct sysargs *a)

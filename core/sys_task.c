@@ -64,6 +64,7 @@ static long do_clone(struct thread *t, const struct clone_req *c)
 		arch_set_tls(&nt->regs, c->tls);
 	nt->sigmask = t->sigmask;
 	memcpy(nt->comm, t->comm, sizeof nt->comm);
+	sched_inherit(nt, t);
 	if (f & CLONE_CHILD_CLEARTID)
 		nt->clear_child_tid = c->child_tid;
 	/* Linux ignores a fault on either tid pointer. */
@@ -296,24 +297,98 @@ long sys_sched_setaffinity(struct thread *t, const struct sysargs *a)
 	return any ? 0 : -EINVAL;
 }
 
+#define LX_SCHED_OTHER 0
+#define LX_SCHED_FIFO 1
+#define LX_SCHED_RR 2
+#define LX_SCHED_BATCH 3
+#define LX_SCHED_IDLE 5
+#define LX_SCHED_DEADLINE 6
+#define LX_SCHED_RESET_ON_FORK 0x40000000
+#define LX_RLIMIT_RTPRIO 14
+
+void sched_inherit(struct thread *child, const struct thread *parent)
+{
+	bool reset = parent->sched_reset_on_fork;
+	child->sched_policy =
+	    reset && (parent->sched_policy == LX_SCHED_FIFO || parent->sched_policy == LX_SCHED_RR)
+	        ? LX_SCHED_OTHER
+	        : parent->sched_policy;
+	child->sched_prio = child->sched_policy == parent->sched_policy ? parent->sched_prio : 0;
+	child->sched_reset_on_fork = false;
+}
+
+/* Linux's __sched_setscheduler checks for sched_setscheduler (policy >= 0)
+ * and sched_setparam (policy -1: keep the thread's). */
+static long set_sched(struct thread *t, int pid, int policy, uint64_t uparam)
+{
+	uint32_t prio;
+	if (!uparam || pid < 0)
+		return -EINVAL;
+	if (copy_from_user(t, &prio, uparam, sizeof prio) < 0)
+		return -EFAULT;
+	struct thread *x = task_by_pid_arg(t, pid);
+	if (!x)
+		return -ESRCH;
+	bool reset = x->sched_reset_on_fork;
+	if (policy < 0) {
+		policy = x->sched_policy;
+	} else {
+		reset = policy & LX_SCHED_RESET_ON_FORK;
+		policy &= ~LX_SCHED_RESET_ON_FORK;
+	}
+	bool rt = policy == LX_SCHED_FIFO || policy == LX_SCHED_RR;
+	if (!rt && policy != LX_SCHED_OTHER && policy != LX_SCHED_BATCH &&
+	    policy != LX_SCHED_IDLE && policy != LX_SCHED_DEADLINE)
+		return -EINVAL;
+	if (prio > 99 || rt != (prio != 0) || policy == LX_SCHED_DEADLINE)
+		return -EINVAL; /* a deadline task needs sched_setattr's parameters */
+	if (t->proc->euid != 0) {
+		/* Without CAP_SYS_NICE: real-time priorities up to RLIMIT_RTPRIO,
+		 * and SCHED_RESET_ON_FORK may only be set. */
+		if (rt && prio > t->proc->rlim[LX_RLIMIT_RTPRIO].cur)
+			return -EPERM;
+		if (x->sched_reset_on_fork && !reset)
+			return -EPERM;
+	}
+	x->sched_policy = policy;
+	x->sched_prio = (int)prio;
+	x->sched_reset_on_fork = reset;
+	return 0;
+}
+
+long sys_sched_setscheduler(struct thread *t, const struct sysargs *a)
+{
+	int policy = (int)a->a[1];
+	if (policy < 0)
+		return -EINVAL;
+	return set_sched(t, (int)a->a[0], policy, a->a[2]);
+}
+
+long sys_sched_setparam(struct thread *t, const struct sysargs *a)
+{
+	return set_sched(t, (int)a->a[0], -1, a->a[1]);
+}
+
 long sys_sched_getscheduler(struct thread *t, const struct sysargs *a)
 {
 	int pid = (int)a->a[0];
 	if (pid < 0)
 		return -EINVAL;
-	if (!task_by_pid_arg(t, pid))
+	struct thread *x = task_by_pid_arg(t, pid);
+	if (!x)
 		return -ESRCH;
-	return 0; /* SCHED_OTHER */
+	return x->sched_policy | (x->sched_reset_on_fork ? LX_SCHED_RESET_ON_FORK : 0);
 }
 
 long sys_sched_getparam(struct thread *t, const struct sysargs *a)
 {
 	int pid = (int)a->a[0];
-	int32_t prio = 0;
 	if (!a->a[1] || pid < 0)
 		return -EINVAL;
-	if (!task_by_pid_arg(t, pid))
+	struct thread *x = task_by_pid_arg(t, pid);
+	if (!x)
 		return -ESRCH;
+	int32_t prio = x->sched_prio;
 	return copy_to_user(t, a->a[1], &prio, sizeof prio);
 }
 

@@ -107,6 +107,8 @@ bool sig_on_altstack(const struct thread *t, uint64_t sp);
 int sig_altstack_flags(const struct thread *t, uint64_t sp);
 int sig_altstack_set(struct thread *t, const struct sigaltstack_lx *ss, uint64_t sp);
 
+/* Whether p shares its signal actions with another process. */
+bool sig_sighand_shared(struct proc *p);
 /* Whether a signal of POSIX timer id is pending in p or one of its
  * threads (a timer has at most one queued). */
 bool sig_timer_queued(struct proc *p, int signo, int id);
@@ -171,6 +173,10 @@ struct clone_req {
 	uint64_t pidfd; /* CLONE_PIDFD: where the parent gets the child's pidfd */
 	int exit_signal;
 };
+
+/* A new thread's scheduling policy from its creator's (reset to
+ * SCHED_OTHER when the creator asked for SCHED_RESET_ON_FORK). */
+void sched_inherit(struct thread *child, const struct thread *parent);
 
 /* clone without CLONE_THREAD: a new process (fork, vfork, posix_spawn's
  * CLONE_VM|CLONE_VFORK).  Returns the child's pid, or parks the caller

@@ -41,8 +41,8 @@ static void sleep_ms(long n)
 
 static int lk(int fd, int cmd, int type, int whence, long start, long len)
 {
-	struct flock fl = {.l_type = (short)type, .l_whence = (short)whence, .l_start = start,
-	                   .l_len = len};
+	struct flock fl = {
+	    .l_type = (short)type, .l_whence = (short)whence, .l_start = start, .l_len = len};
 	return fcntl(fd, cmd, &fl);
 }
 
@@ -53,8 +53,8 @@ static const char *probe(int fd, int cmd, long start, long len, int type)
 	static char bufs[4][96];
 	static int next;
 	char *buf = bufs[next++ % 4];
-	struct flock fl = {.l_type = (short)type, .l_whence = SEEK_SET, .l_start = start,
-	                   .l_len = len};
+	struct flock fl = {
+	    .l_type = (short)type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
 	if (fcntl(fd, cmd, &fl) < 0)
 		snprintf(buf, sizeof bufs[0], "error %s", errname(errno));
 	else if (fl.l_type == F_UNLCK)
@@ -89,9 +89,7 @@ static int child_flock_nb(void)
 	return sh;
 }
 
-static void on_alarm(int sig)
-{
-}
+static void on_alarm(int sig) {}
 
 static void flocks(void)
 {
@@ -319,8 +317,8 @@ static int child_ofd(void)
 static void ofd(void)
 {
 	int a = open(path, O_RDWR), b = open(path, O_RDWR);
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1,
-	                   .l_pid = 1};
+	struct flock fl = {
+	    .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1, .l_pid = 1};
 	CHECK_ERR(fcntl(a, F_OFD_SETLK, &fl), EINVAL);
 	CHECK_OK(lk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 1));
 	CHECK_ERR(lk(b, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 1), EAGAIN);

@@ -499,7 +499,7 @@ int elf_load(struct thread *t, struct inode *exe, const char *execfn, char *cons
 		AT_EGID,
 		p->egid,
 		AT_SECURE,
-		0,
+		p->secure_exec,
 		AT_RANDOM,
 		0,
 		AT_HWCAP2,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "task.h"
 #include "vfs.h"
 
 struct fd_entry {
@@ -165,7 +166,7 @@ static long tmpfs_write(struct file *f, struct thread *t, const void *buf, size_
 		*pos += (uint64_t)r;
 		/* Writing clears set-user-ID / set-group-ID, as Linux does
 		 * for an unprivileged writer. */
-		if (core_cfg.uid != 0)
+		if (!capable(LX_CAP_FSETID))
 			f->ino->mode &= ~(uint32_t)(S_ISUID | S_ISGID);
 	}
 	return r;

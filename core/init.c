@@ -57,8 +57,7 @@ int core_start(const char *exe_path, const void *image, size_t len, char *const 
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	p->uid = p->euid = core_cfg.uid;
-	p->gid = p->egid = core_cfg.gid;
+	cred_init(p, core_cfg.uid, core_cfg.gid);
 	p->exe = exe;
 	strncpy(p->exe_path, exe_path, sizeof p->exe_path - 1);
 	r = plat_as_create(&p->as);

@@ -306,6 +306,13 @@ struct proc {
 	struct list_head rtqueue; /* further instances of pending real-time signals */
 	uint64_t rtqueued;        /* entries queued here and in the threads' queues */
 	uint32_t uid, gid, euid, egid;
+	/* credentials (cred.c): saved and filesystem ids, supplementary
+	 * groups (sorted), capability sets */
+	uint32_t suid, sgid, fsuid, fsgid;
+	int ngroups;
+	uint32_t *groups;
+	uint64_t cap_eff, cap_perm, cap_inh;
+	bool secure_exec; /* the last exec changed ids: AT_SECURE */
 	char exe_path[256];
 	struct inode *exe; /* the program's inode (/proc/<pid>/exe) */
 	char *cmdline;     /* NUL-separated argv, for /proc/<pid>/cmdline */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "file.h"
+#include "task.h"
 
 #define MAY_EXEC 1
 #define MAY_WRITE 2
@@ -305,8 +306,8 @@ static int may_modify_dir(struct inode *dir)
  * may remove or replace it. */
 static int sticky_ok(struct inode *dir, struct inode *ino)
 {
-	uint32_t uid = core_cfg.uid;
-	if (!(dir->mode & S_ISVTX) || uid == 0 || ino->uid == uid || dir->uid == uid)
+	uint32_t uid = cred_fsuid();
+	if (!(dir->mode & S_ISVTX) || ino->uid == uid || dir->uid == uid || capable(LX_CAP_FOWNER))
 		return 0;
 	return -EPERM;
 }

@@ -342,7 +342,7 @@ long pipe_set_size(struct file *f, unsigned long size)
 		return -EBADF;
 	p = pipe_of(f);
 	if (size > PIPE_MAX_SIZE)
-		return core_cfg.uid == 0 && size <= (1ul << 31) ? -ENOMEM : -EPERM;
+		return capable(LX_CAP_SYS_RESOURCE) && size <= (1ul << 31) ? -ENOMEM : -EPERM;
 	while (cap < size)
 		cap *= 2;
 	if (cap < p->len)

@@ -471,22 +471,31 @@ static void gen_status(struct sbuf *sb, struct proc *p, struct thread *th)
 	uint64_t vm = 0, rss = 0;
 	if (p->mm)
 		mm_usage(p->mm, &vm, &rss);
+	/* Each group followed by a space, as Linux prints them. */
+	size_t glen = (size_t)p->ngroups * 11 + 1, used = 0;
+	char *groups = malloc(glen);
+	if (groups) {
+		groups[0] = 0;
+		for (int i = 0; i < p->ngroups; i++)
+			used += (size_t)snprintf(groups + used, glen - used, "%u ", p->groups[i]);
+	}
 	sb_printf(
 	    sb,
 	    "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
 	    "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
-	    "FDSize:\t%d\nGroups:\t\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t       0 kB\n"
+	    "FDSize:\t%d\nGroups:\t%s\nVmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t       0 kB\n"
 	    "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n"
 	    "SigQ:\t0/63335\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
 	    "Cpus_allowed_list:\t0-%u\nvoluntary_ctxt_switches:\t0\n"
 	    "nonvoluntary_ctxt_switches:\t0\n",
 	    th ? th->comm : "", fs_umask(p, -1), st, sname, p->pid, th ? th->tid : p->pid, p->ppid,
-	    p->uid, p->euid, p->euid, p->euid, p->gid, p->egid, p->egid, p->egid,
-	    fd_count(p) > 64 ? fd_count(p) : 64, (unsigned long)(vm / 1024),
+	    p->uid, p->euid, p->suid, p->fsuid, p->gid, p->egid, p->sgid, p->fsgid,
+	    fd_count(p) > 64 ? fd_count(p) : 64, groups ? groups : "", (unsigned long)(vm / 1024),
 	    (unsigned long)(vm / 1024), (unsigned long)(rss * 4), (unsigned long)(rss * 4),
 	    p->nthreads, (unsigned long long)(th ? th->sigpending : 0),
 	    (unsigned long long)p->sigpending, (unsigned long long)(th ? th->sigmask : 0),
 	    plat_ncpus() ? plat_ncpus() - 1 : 0);
+	free(groups);
 }
 
 static void gen_stat(struct sbuf *sb, struct proc *p, struct thread *th)

@@ -9,6 +9,7 @@
 
 #include "file.h"
 #include "syscall.h"
+#include "task.h"
 
 /* A client path into buf (LX_PATH_MAX bytes). */
 static int get_path(struct thread *t, uint64_t uaddr, char *buf)
@@ -260,7 +261,7 @@ static long do_mknodat(struct thread *t, int dirfd, uint64_t upath, uint32_t mod
 	r = vfs_mknod(t, dirfd, path, mode, &ino);
 	if (r < 0)
 		return r;
-	if (device && !whiteout && core_cfg.uid != 0) {
+	if (device && !whiteout && !capable(LX_CAP_MKNOD)) {
 		inode_put(ino);
 		vfs_unlink(t, dirfd, path, false);
 		return -EPERM;
@@ -411,7 +412,13 @@ static long do_faccessat(struct thread *t, int dirfd, uint64_t upath, int mode, 
 	r = stat_target(t, dirfd, upath, flags, &ino);
 	if (r < 0)
 		return r;
+	/* Asked as the real user unless AT_EACCESS. */
+	struct cred_saved saved;
+	if (!(flags & LX_AT_EACCESS))
+		cred_access_begin(t->proc, &saved);
 	r = mode ? inode_permission(ino, mode) : 0;
+	if (!(flags & LX_AT_EACCESS))
+		cred_access_end(t->proc, &saved);
 	inode_put(ino);
 	return r;
 }
@@ -431,7 +438,7 @@ long sys_faccessat2(struct thread *t, const struct sysargs *a)
 
 static bool owner_or_root(struct inode *ino)
 {
-	return core_cfg.uid == 0 || ino->uid == core_cfg.uid;
+	return ino->uid == cred_fsuid() || capable(LX_CAP_FOWNER);
 }
 
 static long chmod_inode(struct inode *ino, uint32_t mode)
@@ -440,6 +447,10 @@ static long chmod_inode(struct inode *ino, uint32_t mode)
 		return -EPERM;
 	if (ino->iops && ino->sb == SB_PROC)
 		return -EPERM; /* procfs modes are fixed */
+	/* Linux's setattr_prepare: set-group-ID only for a member of the
+	 * file's group (or with CAP_FSETID). */
+	if ((mode & S_ISGID) && !cred_in_group(ino->gid) && !capable(LX_CAP_FSETID))
+		mode &= ~(uint32_t)S_ISGID;
 	ino->mode = (ino->mode & S_IFMT) | (mode & 07777);
 	inode_touch(ino, false, true);
 	return 0;
@@ -478,15 +489,14 @@ long sys_fchmodat(struct thread *t, const struct sysargs *a)
 
 static long chown_inode(struct inode *ino, uint32_t uid, uint32_t gid)
 {
-	bool root = core_cfg.uid == 0;
-	if (!root) {
-		/* An unprivileged owner may only "change" to itself and to its
-		 * own group. */
+	if (!capable(LX_CAP_CHOWN)) {
+		/* An unprivileged owner may only "change" to itself and to one
+		 * of its groups. */
 		if (uid != (uint32_t)-1 && uid != ino->uid)
 			return -EPERM;
-		if (ino->uid != core_cfg.uid && (uid != (uint32_t)-1 || gid != (uint32_t)-1))
+		if (ino->uid != cred_fsuid() && (uid != (uint32_t)-1 || gid != (uint32_t)-1))
 			return -EPERM;
-		if (gid != (uint32_t)-1 && gid != ino->gid && gid != core_cfg.gid)
+		if (gid != (uint32_t)-1 && gid != ino->gid && !cred_in_group(gid))
 			return -EPERM;
 	}
 	if (ino->sb == SB_PROC && ino->iops)

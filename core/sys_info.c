@@ -47,10 +47,11 @@ long sys_getpgrp(struct thread *t, const struct sysargs *a)
 	return t->proc->pgid;
 }
 
-/* Three ids out; the saved id is the effective one (no setuid yet). */
-static long put_res_ids(struct thread *t, const struct sysargs *a, uint32_t r, uint32_t e)
+/* Three ids out: real, effective, saved. */
+static long put_res_ids(struct thread *t, const struct sysargs *a, uint32_t r, uint32_t e,
+                        uint32_t s)
 {
-	uint32_t v[3] = {r, e, e};
+	uint32_t v[3] = {r, e, s};
 	for (int i = 0; i < 3; i++)
 		if (copy_to_user(t, a->a[i], &v[i], sizeof v[i]) < 0)
 			return -EFAULT;
@@ -59,19 +60,12 @@ static long put_res_ids(struct thread *t, const struct sysargs *a, uint32_t r, u
 
 long sys_getresuid(struct thread *t, const struct sysargs *a)
 {
-	return put_res_ids(t, a, t->proc->uid, t->proc->euid);
+	return put_res_ids(t, a, t->proc->uid, t->proc->euid, t->proc->suid);
 }
 
 long sys_getresgid(struct thread *t, const struct sysargs *a)
 {
-	return put_res_ids(t, a, t->proc->gid, t->proc->egid);
-}
-
-long sys_getgroups(struct thread *t, const struct sysargs *a)
-{
-	if ((int)a->a[0] < 0)
-		return -EINVAL;
-	return 0;
+	return put_res_ids(t, a, t->proc->gid, t->proc->egid, t->proc->sgid);
 }
 
 static struct proc *proc_arg(struct thread *t, int pid)
@@ -167,7 +161,7 @@ static long do_prlimit(struct proc *p, unsigned res, const struct rlimit_lx *new
 		if (res == RLIMIT_NOFILE && new->max > NR_OPEN)
 			return -EPERM;
 		/* Raising a hard limit needs CAP_SYS_RESOURCE. */
-		if (new->max > p->rlim[res].max && p->euid != 0)
+		if (new->max > p->rlim[res].max && !capable(LX_CAP_SYS_RESOURCE))
 			return -EPERM;
 	}
 	if (old) {

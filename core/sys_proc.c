@@ -43,10 +43,8 @@ static int proc_copy(struct proc *p, struct proc *parent, uint64_t f)
 
 	p->pgid = parent->pgid;
 	p->sid = parent->sid;
-	p->uid = parent->uid;
-	p->gid = parent->gid;
-	p->euid = parent->euid;
-	p->egid = parent->egid;
+	if ((r = cred_copy(p, parent)) < 0)
+		return r;
 	memcpy(p->rlim, parent->rlim, sizeof p->rlim);
 	memcpy(p->exe_path, parent->exe_path, sizeof p->exe_path);
 	p->nice = parent->nice;
@@ -506,11 +504,15 @@ static long do_execve(struct thread *t, int dirfd, uint64_t upath, uint64_t uarg
 	uint64_t old_tramp = p->sigtramp;
 	struct arch_regs regs;
 	const char *why = NULL;
+	struct cred_ids old_cred;
+	cred_save(p, &old_cred);
+	cred_exec(p, exe);
 	p->mm = mm;
 	r = elf_load(t, exe, path, av, ev, &regs, &why);
 	if (r < 0) {
 		p->mm = old;
 		p->sigtramp = old_tramp;
+		cred_restore(p, &old_cred);
 		if (why)
 			pr_log("persona: execve %s: %s", path, why);
 		goto out;
@@ -549,8 +551,8 @@ static long do_execve(struct thread *t, int dirfd, uint64_t upath, uint64_t uarg
 	(void)set_cmdline(p, av);
 	comm_set(t->comm, path);
 	p->did_exec = true;
-	p->dumpable = 1;
-	p->pdeathsig = 0;
+	if (p->secure_exec)
+		p->pdeathsig = 0; /* the parent may not signal a privileged program */
 	vfork_release(p);
 	r = SYS_NORETURN;
 out:

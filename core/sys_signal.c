@@ -126,6 +126,7 @@ static long kill_pgrp(struct thread *t, int pgid, int sig, const struct siginfo_
 	struct proc *p;
 	bool found = false;
 
+	bool sent = false;
 	list_for_each_entry(p, &all_procs, all_link)
 	{
 		if (p->pgid != pgid || p->exiting)
@@ -133,10 +134,14 @@ static long kill_pgrp(struct thread *t, int pgid, int sig, const struct siginfo_
 		if (!valid_signal(sig))
 			return -EINVAL;
 		found = true;
+		if (!cred_may_signal(t->proc, p, sig))
+			continue;
+		sent = true;
 		if (sig)
 			sig_send_proc_from(p, sig, si, t);
 	}
-	return found ? 0 : -ESRCH;
+	/* Linux's __kill_pgrp_info: success if any member could be sent it. */
+	return !found ? -ESRCH : sent ? 0 : -EPERM;
 }
 
 long sys_kill(struct thread *t, const struct sysargs *a)
@@ -152,6 +157,8 @@ long sys_kill(struct thread *t, const struct sysargs *a)
 			return -ESRCH;
 		if (!valid_signal(sig))
 			return -EINVAL;
+		if (!cred_may_signal(t->proc, p, sig))
+			return -EPERM;
 		/* A zombie still has its pid: the signal goes nowhere. */
 		if (sig && !p->exiting)
 			sig_send_proc_from(p, sig, &si, t);
@@ -171,8 +178,8 @@ long sys_kill(struct thread *t, const struct sysargs *a)
 			continue;
 		if (!valid_signal(sig))
 			return -EINVAL;
-		ret = 0;
-		if (sig)
+		ret = 0; /* those it may not signal are skipped, not an error */
+		if (sig && cred_may_signal(t->proc, p, sig))
 			sig_send_proc_from(p, sig, &si, t);
 	}
 	return ret;
@@ -187,6 +194,8 @@ static long send_specific(struct thread *t, int tgid, int tid, int sig)
 		return -ESRCH;
 	if (!valid_signal(sig))
 		return -EINVAL;
+	if (!cred_may_signal(t->proc, target->proc, sig))
+		return -EPERM;
 	if (sig) {
 		user_info(&si, t, sig, LX_SI_TKILL);
 		sig_send_thread(target, sig, &si);
@@ -232,6 +241,8 @@ static long queue_info(struct thread *t, int tgid, int tid, int sig, uint64_t ui
 		return -EPERM;
 	if (!valid_signal(sig))
 		return -EINVAL;
+	if (!cred_may_signal(t->proc, tid > 0 ? thread_by_tid(tid)->proc : p, sig))
+		return -EPERM;
 	if (!sig)
 		return 0;
 	si.si_signo = sig;
@@ -269,6 +280,8 @@ long sys_pidfd_send_signal(struct thread *t, const struct sysargs *a)
 		return -ESRCH;
 	if (!valid_signal(sig))
 		return -EINVAL;
+	if (!cred_may_signal(t->proc, p, sig))
+		return -EPERM;
 	if (sig && !p->exiting)
 		sig_send_proc_from(p, sig, &si, t);
 	return 0;

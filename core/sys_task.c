@@ -342,7 +342,7 @@ static long set_sched(struct thread *t, int pid, int policy, uint64_t uparam)
 		return -EINVAL;
 	if (prio > 99 || rt != (prio != 0) || policy == LX_SCHED_DEADLINE)
 		return -EINVAL; /* a deadline task needs sched_setattr's parameters */
-	if (t->proc->euid != 0) {
+	if (!capable(LX_CAP_SYS_NICE)) {
 		/* Without CAP_SYS_NICE: real-time priorities up to RLIMIT_RTPRIO,
 		 * and SCHED_RESET_ON_FORK may only be set. */
 		if (rt && prio > t->proc->rlim[LX_RLIMIT_RTPRIO].cur)
@@ -474,7 +474,7 @@ long sys_setpriority(struct thread *t, const struct sysargs *a)
 	if (nice > 19)
 		nice = 19;
 	/* Lowering it needs CAP_SYS_NICE or RLIMIT_NICE (index 13). */
-	if (nice < p->nice && t->proc->euid != 0 && (uint64_t)(20 - nice) > p->rlim[13].cur)
+	if (nice < p->nice && !capable(LX_CAP_SYS_NICE) && (uint64_t)(20 - nice) > p->rlim[13].cur)
 		return -EACCES;
 	p->nice = nice;
 	return 0;

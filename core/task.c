@@ -140,8 +140,7 @@ struct proc *proc_create(void)
 	waitq_init(&p->vfork_wq);
 	waitq_init(&p->sigfd_wq);
 	p->exit_signal = SIGCHLD;
-	p->uid = p->euid = core_cfg.uid;
-	p->gid = p->egid = core_cfg.gid;
+	cred_init(p, core_cfg.uid, core_cfg.gid);
 	rlimit_defaults(p);
 	p->dumpable = 1;
 	p->start_ns = now_ns();
@@ -352,6 +351,7 @@ void proc_release(struct proc *p)
 	if (list_linked(&p->sibling))
 		list_del(&p->sibling);
 	free(p->cmdline);
+	cred_free(p);
 	/* An epoll set elsewhere may still watch its signalfd queue. */
 	waitq_drop_watches(&p->sigfd_wq);
 	free(p);

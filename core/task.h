@@ -113,6 +113,54 @@ bool sig_sighand_shared(struct proc *p);
  * threads (a timer has at most one queued). */
 bool sig_timer_queued(struct proc *p, int signo, int id);
 
+/* ---- Credentials (cred.c) ---------------------------------------------------- */
+#define LX_CAP_CHOWN 0
+#define LX_CAP_DAC_OVERRIDE 1
+#define LX_CAP_DAC_READ_SEARCH 2
+#define LX_CAP_FOWNER 3
+#define LX_CAP_FSETID 4
+#define LX_CAP_KILL 5
+#define LX_CAP_SETGID 6
+#define LX_CAP_SETUID 7
+#define LX_CAP_NET_BIND_SERVICE 10
+#define LX_CAP_IPC_LOCK 14
+#define LX_CAP_SYS_ADMIN 21
+#define LX_CAP_SYS_NICE 23
+#define LX_CAP_SYS_RESOURCE 24
+#define LX_CAP_MKNOD 27
+void cred_init(struct proc *p, uint32_t uid, uint32_t gid);
+int cred_copy(struct proc *to, const struct proc *from);
+void cred_free(struct proc *p);
+/* Whether the calling process (sched_current) has capability cap; the
+ * server's own work has all of them. */
+bool capable(int cap);
+/* The caller's filesystem ids, and whether gid is one of its groups. */
+uint32_t cred_fsuid(void);
+uint32_t cred_fsgid(void);
+bool cred_in_group(uint32_t gid);
+/* access(2): check as the real user between begin and end. */
+struct cred_saved {
+	uint32_t fsuid, fsgid;
+	uint64_t cap_eff;
+};
+void cred_access_begin(struct proc *p, struct cred_saved *s);
+void cred_access_end(struct proc *p, const struct cred_saved *s);
+/* Linux's check_kill_permission. */
+bool cred_may_signal(const struct proc *from, const struct proc *to, int sig);
+/* exec of exe: set-user-ID and set-group-ID bits, capabilities,
+ * secure_exec (AT_SECURE) and dumpable.  Done before the new program is
+ * loaded (its auxv tells the ids); cred_save/cred_restore undo it if the
+ * load fails. */
+struct cred_ids {
+	uint32_t id[8];
+	uint64_t cap[3];
+	int dumpable;
+	bool secure;
+};
+void cred_save(const struct proc *p, struct cred_ids *s);
+void cred_restore(struct proc *p, const struct cred_ids *s);
+void cred_exec(struct proc *p, const struct inode *exe);
+
 /* ---- pidfds (pidfd.c) ------------------------------------------------------ */
 /* A process exited or was reaped: pidfd polls look again. */
 void pidfd_proc_changed(void);

@@ -9,6 +9,7 @@
 
 #include "file.h"
 #include "mm.h"
+#include "task.h"
 
 struct inode *vfs_root;
 static uint64_t ino_counter = 1;
@@ -60,8 +61,8 @@ struct inode *inode_new(int sb, uint32_t mode)
 	}
 	ino->ino = inode_next_ino();
 	ino->mode = mode;
-	ino->uid = core_cfg.uid;
-	ino->gid = core_cfg.gid;
+	ino->uid = cred_fsuid();
+	ino->gid = cred_fsgid();
 	ino->refs = 1;
 	ino->sb = sb;
 	ino->atime = ino->mtime = ino->ctime = plat_clock_ns(0);
@@ -121,21 +122,30 @@ unsigned inode_dtype(const struct inode *ino)
 	return (ino->mode & S_IFMT) >> 12;
 }
 
+/* Linux's generic_permission: the owner's, the group's or the others'
+ * bits, then the capabilities that override them (read and search with
+ * CAP_DAC_READ_SEARCH; anything with CAP_DAC_OVERRIDE, but executing a
+ * file needs some execute bit). */
 int inode_permission(struct inode *ino, int mask)
 {
 	uint32_t m = ino->mode;
-	if (core_cfg.uid == 0) {
-		/* Root passes everything but executing a file no one may
-		 * execute. */
-		if ((mask & 1) && !S_ISDIR(m) && !(m & 0111))
-			return -EACCES;
-		return 0;
-	}
-	if (ino->uid == core_cfg.uid)
+	mask &= 7;
+	if (ino->uid == cred_fsuid())
 		m >>= 6;
-	else if (ino->gid == core_cfg.gid)
+	else if (cred_in_group(ino->gid))
 		m >>= 3;
-	return (m & (uint32_t)mask & 7) == ((uint32_t)mask & 7) ? 0 : -EACCES;
+	if ((m & (uint32_t)mask) == (uint32_t)mask)
+		return 0;
+	if (S_ISDIR(ino->mode)) {
+		if (!(mask & 2) && capable(LX_CAP_DAC_READ_SEARCH))
+			return 0;
+		return capable(LX_CAP_DAC_OVERRIDE) ? 0 : -EACCES;
+	}
+	if ((!(mask & 1) || (ino->mode & 0111)) && capable(LX_CAP_DAC_OVERRIDE))
+		return 0;
+	if (mask == 4 && capable(LX_CAP_DAC_READ_SEARCH))
+		return 0;
+	return -EACCES;
 }
 
 /* ---- Directories ------------------------------------------------------------ */

@@ -625,6 +625,7 @@ static int tcp_connect(struct usock *s, const struct sock_addr *sa, bool nonbloc
 	 * inet_inherit_port): a bind without SO_REUSEADDR there fails. */
 	hold_port(e, dst.port);
 	e->est = s->est = true;
+	sock_wake(s); /* Linux's sk_state_change: pollers of s see it connected */
 	if (!nonblock)
 		return 0;
 	s->state = SS_CONNECTING;

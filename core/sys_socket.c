@@ -225,11 +225,15 @@ static long do_accept(struct thread *t, const struct sysargs *a, int flags)
 	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
+	/* SO_RCVTIMEO bounds the wait (EAGAIN), as Linux's inet_csk_accept. */
+	uint64_t timeo = sock_opts(f)->rcvtimeo;
+	if (t->wake == WAKE_NONE)
+		t->sys.generic.deadline = timeo ? now_ns() + timeo : 0;
 	r = sock_accept(f, (flags & LX_SOCK_NONBLOCK) ? O_NONBLOCK : 0, &nf, &peer);
-	if (r == -EAGAIN && !(f->flags & O_NONBLOCK)) {
+	if (r == -EAGAIN && !(f->flags & O_NONBLOCK) && t->wake != WAKE_TIMEOUT) {
 		struct waitq *wq;
 		file_poll(f, &wq);
-		r = thread_wait_on(t, wq) < 0 ? -ENOMEM : thread_park(t, 0);
+		r = thread_wait_on(t, wq) < 0 ? -ENOMEM : thread_park(t, t->sys.generic.deadline);
 	}
 	file_put(f);
 	if (r < 0)

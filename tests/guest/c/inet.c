@@ -491,6 +491,9 @@ static void tcp_names_and_io(void)
 	CHECK(ERR(recv(c, b, sizeof b, 0), EAGAIN) && now() - t0 > 0.15,
 	      "recv with nothing: EAGAIN after the timeout");
 	CHECK(ERR(read(c, b, sizeof b), EAGAIN), "read too");
+	CHECK(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+	          ERR(accept(s, NULL, NULL), EAGAIN),
+	      "accept with SO_RCVTIMEO, nobody connecting: EAGAIN");
 	tv.tv_usec = 0;
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 

@@ -23,11 +23,13 @@
  *
  * Deliberate differences from Linux: a non-blocking connect completes at
  * once even when the listener's backlog is full (Linux's would wait for
- * room, its blocking connect does here too); a TCP socket keeps its port
- * until it is closed (Linux frees an automatic one when the connection
- * ends); with SO_REUSEPORT the first listener or receiver takes all (no
- * load balancing); SO_RCVBUF and SO_SNDBUF change no buffer; MSG_MORE
- * does not cork; broadcast, multicast and IPv6 link-local destinations
+ * room, its blocking connect does here too, with no SO_SNDTIMEO bound);
+ * a simultaneous open (a socket connecting to its own port) is refused;
+ * with SO_REUSEPORT the last bound listener or receiver takes all (no
+ * load balancing); SO_RCVBUF and SO_SNDBUF change no buffer, and a UDP
+ * receive buffer counts bytes, not Linux's per-packet overhead (more
+ * small datagrams fit); MSG_MORE does not cork; broadcast (UDP too:
+ * ENETUNREACH, not EACCES), multicast and IPv6 link-local destinations
  * are unreachable; no IP options, no MSG_OOB.
  */
 #include <stdlib.h>

@@ -22,9 +22,9 @@
 #define CAP_LAST 40 /* CAP_CHECKPOINT_RESTORE */
 #define CAP_ALL ((1ULL << (CAP_LAST + 1)) - 1)
 #define CAP_FS_MASK                                                                                \
-	((1ULL << LX_CAP_CHOWN) | (1ULL << LX_CAP_DAC_OVERRIDE) | (1ULL << LX_CAP_DAC_READ_SEARCH) |   \
-	 (1ULL << LX_CAP_FOWNER) | (1ULL << LX_CAP_FSETID) | (1ULL << 9) | (1ULL << 32) |            \
-	 (1ULL << LX_CAP_MKNOD))
+	((1ULL << LX_CAP_CHOWN) | (1ULL << LX_CAP_DAC_OVERRIDE) |                                  \
+	 (1ULL << LX_CAP_DAC_READ_SEARCH) | (1ULL << LX_CAP_FOWNER) | (1ULL << LX_CAP_FSETID) |    \
+	 (1ULL << 9) | (1ULL << 32) | (1ULL << LX_CAP_MKNOD))
 #define NGROUPS_MAX 65536
 #define ID_NONE ((uint32_t)-1)
 
@@ -402,8 +402,7 @@ long sys_capget(struct thread *t, const struct sysargs *a)
 	}
 	if (!a->a[1])
 		return 0;
-	return copy_to_user(t, a->a[1], data, sizeof data[0] * 3 * (size_t)words) < 0 ? -EFAULT
-	                                                                               : 0;
+	return copy_to_user(t, a->a[1], data, sizeof data[0] * 3 * (size_t)words) < 0 ? -EFAULT : 0;
 }
 
 /* capset: only the caller's own sets; permitted may only shrink, the

@@ -310,10 +310,10 @@ void vfs_fill_stat(struct inode *ino, struct lx_stat *st);
 /* ---- pipe.c ------------------------------------------------------------------ */
 int pipe_create(struct file **rd, struct file **wr, unsigned flags);
 bool file_is_pipe(struct file *f);
-/* ---- socket.c: AF_UNIX sockets -------------------------------------------- */
+/* ---- socket.c, inet.c: sockets ------------------------------------------------- */
 /* A socket address as the client gave or gets it: the bytes of a struct
- * sockaddr_un (family, then sun_path; one more byte for the NUL Linux
- * adds after a full sun_path) and how many of them count. */
+ * sockaddr_un, sockaddr_in or sockaddr_in6 (one more byte for the NUL
+ * Linux adds after a full sun_path) and how many of them count. */
 struct sock_addr {
 	uint32_t len;
 	char sa[129]; /* up to sockaddr_storage, zero after len */
@@ -326,22 +326,47 @@ int sock_addr_check(const struct sock_addr *a);
 /* Give an address out as Linux's move_addr_to_user: as many bytes as the
  * caller's *ulen allows, then the full length in *ulen. */
 int sockaddr_to_user(struct thread *t, const struct sock_addr *a, uint64_t uaddr, uint64_t ulen);
+/* The options setsockopt stores and getsockopt reads back (sys_socket.c
+ * checks and converts them; socket.c and inet.c act on a few). */
+struct sock_opts {
+	bool reuseaddr, reuseport, keepalive, broadcast, oobinline, dontroute;
+	bool linger;        /* SO_LINGER on, for linger_secs */
+	bool v6only;        /* IPV6_V6ONLY: set before bind only */
+	bool nodelay, cork; /* TCP_NODELAY, TCP_CORK: no effect on loopback */
+	int32_t rcvbuf, sndbuf, rcvlowat, priority, linger_secs;
+	int32_t ttl, tos, hops; /* IP_TTL, IP_TOS, IPV6_UNICAST_HOPS; -1: the default */
+	int32_t keepidle, keepintvl, keepcnt, user_timeout;
+	uint64_t rcvtimeo, sndtimeo; /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none */
+};
+/* What a transfer asks beyond the bytes (send/recv flags, addresses) and
+ * what it learns. */
+struct sock_io {
+	bool peek;                  /* MSG_PEEK: the data stays queued */
+	bool nosignal;              /* MSG_NOSIGNAL: EPIPE without SIGPIPE */
+	const struct sock_addr *to; /* a datagram's destination, or NULL */
+	struct sock_addr *from;     /* out (may be NULL): the sender */
+	bool trunc;                 /* out: a message was cut short */
+	size_t msglen;              /* out: the last message's whole length */
+};
 bool file_is_socket(struct file *f);
 /* fd's socket: -EBADF, or -ENOTSOCK for another file. */
 int sock_fd_get(struct thread *t, uint64_t fd, struct file **out);
-int sock_create(int type, unsigned flags, struct file **out);
+/* A socket of a checked domain (AF_UNIX, AF_INET, AF_INET6), type and
+ * protocol (0 for AF_UNIX, IPPROTO_TCP or IPPROTO_UDP). */
+int sock_create(int domain, int type, int proto, unsigned flags, struct file **out);
 int socketpair_create(struct thread *t, int type, unsigned flags, struct file **a, struct file **b);
-/* One transfer; -ENOTSOCK if f is not a socket.  *trunc: a message was
- * cut short.  from (may be NULL): the sender's address.  to (may be
- * NULL): a datagram's destination. */
-long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc,
-               struct sock_addr *from);
-long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal,
-               const struct sock_addr *to);
+/* One transfer; -ENOTSOCK if f is not a socket. */
+long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, struct sock_io *io);
+long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, struct sock_io *io);
 int sock_shutdown(struct file *f, int how);
 int sock_type(struct file *f);
-/* The calls below take a socket file and a checked address (len within
- * 2..110, family AF_UNIX, a path NUL-terminated within sa). */
+int sock_domain(struct file *f);
+int sock_protocol(struct file *f);
+struct sock_opts *sock_opts(struct file *f);
+/* The calls below take a socket file and an address copied in; an
+ * AF_UNIX one is checked already (len within 2..110, family AF_UNIX, a
+ * path NUL-terminated within sa), an Internet one is checked by inet.c
+ * in Linux's order. */
 int sock_bind(struct thread *t, struct file *f, const struct sock_addr *a);
 int sock_listen(struct thread *t, struct file *f, int backlog);
 /* -EAGAIN with *wait set: the listener's backlog is full, wait there. */
@@ -352,6 +377,8 @@ int sock_getname(struct file *f, bool peer, struct sock_addr *out);
 int sock_peercred(struct file *f, int32_t cred[3]);
 int sock_take_error(struct file *f);
 bool sock_listening(struct file *f);
+/* Whether setting IPV6_V6ONLY is still allowed (not bound yet). */
+bool sock_may_set_v6only(struct file *f);
 long pipe_set_size(struct file *f, unsigned long size);
 long pipe_get_size(struct file *f);
 long pipe_nread(struct file *f);

@@ -1,7 +1,9 @@
 /*
- * Unix domain sockets: socketpair(AF_UNIX, ...) and socket(AF_UNIX, ...)
- * with bind, listen, accept, connect.  Each endpoint has a receive ring of
- * 208 KiB (Linux's default socket buffer).  SOCK_STREAM is a byte stream
+ * Socket endpoints, and Unix domain sockets: socketpair(AF_UNIX, ...) and
+ * socket(AF_UNIX, ...) with bind, listen, accept, connect.  Internet
+ * sockets (inet.c) are the same endpoints with other names and TCP's and
+ * UDP's rules.  Each endpoint has a receive ring of 208 KiB (Linux's
+ * default socket buffer).  SOCK_STREAM is a byte stream
  * both ways; SOCK_SEQPACKET and SOCK_DGRAM keep message boundaries (each
  * message is stored behind a small header in the ring; a short read
  * discards the rest, as Linux does; a datagram's header carries the
@@ -20,50 +22,20 @@
  * clears the peer's pointer back to it, if any.
  *
  * Deliberate differences: no SCM_RIGHTS or other control messages, no
- * MSG_PEEK, no SO_PASSCRED autobind, and a message larger than the
+ * SO_PASSCRED autobind, no MSG_OOB, and a message larger than the
  * server's transfer step (256 KiB) is split.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
+#include "sock.h"
 #include "task.h"
 
-#define SOCK_BUF (208 * 1024)
 /* The ring: a full buffer of data plus room for message headers. */
 #define SOCK_RING (SOCK_BUF + 256)
 #define MSG_MAX (SOCK_BUF - 32) /* Linux: sk_sndbuf - 32 */
-#define LX_SOCK_STREAM 1
-#define LX_SOCK_DGRAM 2
-#define LX_SOCK_SEQPACKET 5
-#define LX_AF_UNIX 1
 #define LX_SOMAXCONN 4096
 #define SUN_PATH_OFF 2 /* offsetof(struct sockaddr_un, sun_path) */
-
-enum { SS_UNCONNECTED, SS_LISTENING, SS_CONNECTED };
-
-struct usock {
-	struct usock *peer; /* referenced; NULL once the other end is closed */
-	struct inode *ino;  /* the anonymous inode this endpoint lives in */
-	int type, state;
-	char *buf; /* receive ring of cap bytes (make_room) */
-	size_t cap, head, len;
-	bool shut_rd, shut_wr;       /* this end's shutdown */
-	bool dead;                   /* closed: datagrams to it are refused */
-	int err;                     /* pending error (SO_ERROR): ECONNRESET */
-	struct waitq wq;             /* readers, writers, acceptors, connectors */
-	struct waitq *wqp;           /* the queue in use: wq, or dgram_wq */
-	struct sock_addr addr;       /* addr.len == 0: unnamed */
-	struct inode *path;          /* the socket inode of a path name (referenced) */
-	struct list_head bound_link; /* in bound, if this endpoint owns its name */
-	bool listed;
-	int32_t cred[3];          /* the peer's pid, uid, gid (SO_PEERCRED) */
-	int32_t own[3];           /* a listener's own, given to those that connect */
-	int backlog;              /* listener */
-	struct list_head pending; /* listener: embryos not yet accepted */
-	struct list_head pend_link;
-	int npending;
-};
 
 static struct list_head bound = LIST_INIT(bound);
 static struct waitq dgram_wq = {LIST_INIT(dgram_wq.waiters), NULL};
@@ -94,6 +66,11 @@ static bool connection_type(const struct usock *s)
 	return s->type != LX_SOCK_DGRAM;
 }
 
+static bool is_unix(const struct usock *s)
+{
+	return s->domain == LX_AF_UNIX;
+}
+
 static void set_peer(struct usock *s, struct usock *p)
 {
 	inode_ref(p->ino);
@@ -108,11 +85,48 @@ static void drop_peer(struct usock *s)
 		inode_put(p->ino);
 }
 
+/* s and its peer forget each other. */
+void sock_unlink_peer(struct usock *s)
+{
+	struct usock *p = s->peer;
+	if (p && p->peer == s)
+		drop_peer(p);
+	drop_peer(s);
+}
+
+void sock_wake(struct usock *s)
+{
+	waitq_wake_all(s->wqp);
+}
+
+int sock_take_err(struct usock *s)
+{
+	int e = s->err;
+	s->err = 0;
+	return e;
+}
+
+long sock_epipe(struct thread *t, bool nosignal)
+{
+	if (t && !nosignal)
+		sig_send_thread(t, SIGPIPE, NULL);
+	return -EPIPE;
+}
+
 static void creds_of(struct thread *t, int32_t c[3])
 {
 	c[0] = t->proc->pid;
 	c[1] = (int32_t)t->proc->uid;
 	c[2] = (int32_t)t->proc->gid;
+}
+
+/* Copy n bytes from offset off of s's queued data into dst. */
+static void ring_copy(const struct usock *s, size_t off, void *dst, size_t n)
+{
+	size_t at = (s->head + off) % s->cap;
+	size_t first = s->cap - at < n ? s->cap - at : n;
+	memcpy(dst, s->buf + at, first);
+	memcpy((char *)dst + first, s->buf, n - first);
 }
 
 static void ring_put(struct usock *s, const void *src, size_t n)
@@ -127,11 +141,8 @@ static void ring_put(struct usock *s, const void *src, size_t n)
 /* Take n bytes off the ring into dst (NULL: discard). */
 static void ring_get(struct usock *s, void *dst, size_t n)
 {
-	size_t first = s->cap - s->head < n ? s->cap - s->head : n;
-	if (dst) {
-		memcpy(dst, s->buf + s->head, first);
-		memcpy((char *)dst + first, s->buf, n - first);
-	}
+	if (dst && n)
+		ring_copy(s, 0, dst, n);
 	s->head = (s->head + n) % s->cap;
 	s->len -= n;
 	if (!s->len)
@@ -184,53 +195,71 @@ static void source_of(const struct usock *s, struct sock_addr *a)
 		memset(a, 0, sizeof *a);
 }
 
-long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, bool *trunc,
-               struct sock_addr *from)
+/* Linux's checks before an AF_UNIX receive, as inet_recv_state. */
+static int unix_recv_state(struct usock *s)
 {
-	struct usock *s = sock_of(f);
-	if (!s)
-		return -ENOTSOCK;
 	if (s->type == LX_SOCK_STREAM && s->state != SS_CONNECTED)
 		return -EINVAL;
 	if (s->type == LX_SOCK_SEQPACKET && s->state != SS_CONNECTED)
 		return -ENOTCONN;
-	if (!s->len) {
-		if (s->err) {
-			int e = s->err;
-			s->err = 0;
-			return -e;
-		}
-		if (s->shut_rd || (connection_type(s) && (!s->peer || s->peer->shut_wr)))
-			return 0; /* end of file */
-		return -EAGAIN;
-	}
-	if (message_type(s)) {
-		struct mhdr h;
-		struct sock_addr a;
-		ring_get(s, &h, sizeof h);
-		memset(&a, 0, sizeof a);
-		ring_get(s, a.sa, h.alen);
-		a.len = h.alen;
-		if (s->type != LX_SOCK_DGRAM)
-			source_of(s->peer, &a);
-		size_t n = h.len < len ? h.len : len;
-		ring_get(s, buf, n);
-		ring_get(s, NULL, h.len - n);
-		if (trunc)
-			*trunc = n < h.len;
-		if (from)
-			*from = a;
-		waitq_wake_all(s->wqp);
-		if (s->peer)
-			waitq_wake_all(s->peer->wqp);
+	if (s->len)
+		return 1;
+	if (s->err)
+		return -sock_take_err(s);
+	if (s->shut_rd || (connection_type(s) && (!s->peer || s->peer->shut_wr)))
+		return 0; /* end of file */
+	return -EAGAIN;
+}
+
+/* Take (or with io->peek copy) the first message off s's ring. */
+static long recv_message(struct usock *s, void *buf, size_t len, struct sock_io *io)
+{
+	struct mhdr h;
+	struct sock_addr a;
+	memset(&a, 0, sizeof a);
+	ring_copy(s, 0, &h, sizeof h);
+	if (h.alen)
+		ring_copy(s, sizeof h, a.sa, h.alen);
+	a.len = h.alen;
+	if (s->type == LX_SOCK_SEQPACKET)
+		source_of(s->peer, &a);
+	size_t n = h.len < len ? h.len : len;
+	if (n)
+		ring_copy(s, sizeof h + h.alen, buf, n);
+	io->trunc = n < h.len;
+	io->msglen = h.len;
+	if (io->from)
+		*io->from = a;
+	if (io->peek)
+		return (long)n;
+	ring_get(s, NULL, sizeof h + h.alen + h.len);
+	sock_wake(s);
+	if (s->peer)
+		sock_wake(s->peer);
+	return (long)n;
+}
+
+long sock_recv(struct file *f, struct thread *t, void *buf, size_t len, struct sock_io *io)
+{
+	struct usock *s = sock_of(f);
+	if (!s)
+		return -ENOTSOCK;
+	int r = is_unix(s) ? unix_recv_state(s) : inet_recv_state(s);
+	if (r <= 0)
+		return r;
+	if (message_type(s))
+		return recv_message(s, buf, len, io);
+	size_t n = s->len < len ? s->len : len;
+	io->msglen = n;
+	if (io->from && is_unix(s))
+		source_of(s->peer, io->from);
+	if (io->peek) {
+		ring_copy(s, 0, buf, n);
 		return (long)n;
 	}
-	size_t n = s->len < len ? s->len : len;
 	ring_get(s, buf, n);
-	if (from)
-		source_of(s->peer, from);
 	if (s->peer)
-		waitq_wake_all(s->peer->wqp);
+		sock_wake(s->peer);
 	return (long)n;
 }
 
@@ -292,23 +321,49 @@ static int make_room(struct usock *d, size_t n)
 	return 0;
 }
 
-static long send_message(struct usock *s, struct usock *d, const void *buf, size_t len)
+bool sock_room(const struct usock *d)
 {
-	struct mhdr h = {(uint32_t)len, 0};
+	return d->len + 4096 <= SOCK_BUF;
+}
+
+long message_put(struct usock *d, const char *addr, uint32_t alen, const void *buf, size_t len)
+{
+	struct mhdr h = {(uint32_t)len, alen};
 	if (len > MSG_MAX)
 		return -EMSGSIZE;
-	if (s->type == LX_SOCK_DGRAM)
-		h.alen = s->addr.len;
-	if (SOCK_RING - d->len < len + sizeof h + h.alen || (d->len && d->len + len > SOCK_BUF))
+	if (SOCK_RING - d->len < len + sizeof h + alen || (d->len && d->len + len > SOCK_BUF))
 		return -EAGAIN;
-	int r = make_room(d, len + sizeof h + h.alen);
+	int r = make_room(d, len + sizeof h + alen);
 	if (r < 0)
 		return r;
 	ring_put(d, &h, sizeof h);
-	ring_put(d, s->addr.sa, h.alen);
+	ring_put(d, addr, alen);
 	ring_put(d, buf, len);
-	waitq_wake_all(d->wqp);
+	sock_wake(d);
 	return (long)len;
+}
+
+long stream_put(struct usock *d, const void *buf, size_t len)
+{
+	size_t room = SOCK_BUF - d->len;
+	if (!len)
+		return 0;
+	if (!room)
+		return -EAGAIN;
+	size_t n = len < room ? len : room;
+	int r = make_room(d, n);
+	if (r < 0)
+		return r;
+	ring_put(d, buf, n);
+	sock_wake(d);
+	return (long)n;
+}
+
+/* A message of s to d: a datagram carries s's name. */
+static long send_message(struct usock *s, struct usock *d, const void *buf, size_t len)
+{
+	bool dgram = s->type == LX_SOCK_DGRAM;
+	return message_put(d, s->addr.sa, dgram ? s->addr.len : 0, buf, len);
 }
 
 static long send_dgram(struct usock *s, struct thread *t, const void *buf, size_t len,
@@ -339,66 +394,50 @@ static long send_dgram(struct usock *s, struct thread *t, const void *buf, size_
 	return send_message(s, d, buf, len);
 }
 
-long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, bool nosignal,
-               const struct sock_addr *to)
+static long unix_send(struct usock *s, struct thread *t, const void *buf, size_t len,
+                      const struct sock_io *io)
+{
+	if (s->type == LX_SOCK_DGRAM) {
+		long r = send_dgram(s, t, buf, len, io->to);
+		return r == -EPIPE ? sock_epipe(t, io->nosignal) : r;
+	}
+	if (s->type == LX_SOCK_STREAM && io->to)
+		return s->state == SS_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+	if (s->type == LX_SOCK_SEQPACKET && s->err)
+		return -sock_take_err(s);
+	if (s->state != SS_CONNECTED)
+		return -ENOTCONN; /* a seqpacket socket ignores an address */
+	struct usock *d = s->peer;
+	if (s->shut_wr || !d || d->shut_rd)
+		return sock_epipe(t, io->nosignal);
+	if (message_type(s))
+		return send_message(s, d, buf, len);
+	return stream_put(d, buf, len);
+}
+
+long sock_send(struct file *f, struct thread *t, const void *buf, size_t len, struct sock_io *io)
 {
 	struct usock *s = sock_of(f);
 	if (!s)
 		return -ENOTSOCK;
-	if (s->type == LX_SOCK_DGRAM) {
-		long r = send_dgram(s, t, buf, len, to);
-		if (r == -EPIPE && t && !nosignal)
-			sig_send_thread(t, SIGPIPE, NULL);
-		return r;
-	}
-	if (s->type == LX_SOCK_STREAM && to)
-		return s->state == SS_CONNECTED ? -EISCONN : -EOPNOTSUPP;
-	if (s->type == LX_SOCK_SEQPACKET && s->err) {
-		int e = s->err;
-		s->err = 0;
-		return -e;
-	}
-	if (s->state != SS_CONNECTED)
-		return -ENOTCONN; /* a seqpacket socket ignores an address */
-	struct usock *d = s->peer;
-	if (s->shut_wr || !d || d->shut_rd) {
-		if (t && !nosignal)
-			sig_send_thread(t, SIGPIPE, NULL);
-		return -EPIPE;
-	}
-	if (message_type(s))
-		return send_message(s, d, buf, len);
-	size_t room = SOCK_BUF - d->len;
-	if (!len)
-		return 0;
-	if (!room)
-		return -EAGAIN;
-	size_t n = len < room ? len : room;
-	int r = make_room(d, n);
-	if (r < 0)
-		return r;
-	ring_put(d, buf, n);
-	waitq_wake_all(d->wqp);
-	return (long)n;
+	return is_unix(s) ? unix_send(s, t, buf, len, io) : inet_send(s, t, buf, len, io);
 }
 
 static long sock_read(struct file *f, struct thread *t, void *buf, size_t len, uint64_t *pos)
 {
-	return sock_recv(f, t, buf, len, NULL, NULL);
+	struct sock_io io = {0};
+	return sock_recv(f, t, buf, len, &io);
 }
 
 static long sock_write(struct file *f, struct thread *t, const void *buf, size_t len, uint64_t *pos)
 {
-	return sock_send(f, t, buf, len, false, NULL);
+	struct sock_io io = {0};
+	return sock_send(f, t, buf, len, &io);
 }
 
-#define LX_POLLRDHUP 0x2000
-
-static unsigned sock_poll(struct file *f, struct waitq **wq)
+static unsigned unix_poll(struct usock *s)
 {
-	struct usock *s = sock_of(f);
 	unsigned m = 0;
-	*wq = s->wqp;
 	if (s->state == SS_LISTENING)
 		return s->npending ? POLLIN | POLLRDNORM : 0;
 	if (s->err)
@@ -412,7 +451,7 @@ static unsigned sock_poll(struct file *f, struct waitq **wq)
 		if (s->shut_rd && s->shut_wr)
 			m |= POLLHUP;
 		struct usock *d = s->peer;
-		if (!d || d->dead || d->len + 4096 <= SOCK_BUF)
+		if (!d || d->dead || sock_room(d))
 			m |= POLLOUT | POLLWRNORM;
 		return m;
 	}
@@ -423,11 +462,55 @@ static unsigned sock_poll(struct file *f, struct waitq **wq)
 		m |= POLLIN | POLLRDNORM | LX_POLLRDHUP;
 	if (!s->peer || (s->shut_rd && s->shut_wr) || (s->peer->shut_wr && s->shut_wr))
 		m |= POLLHUP;
-	if (s->peer && !s->shut_wr && !s->peer->shut_rd && s->peer->len + 4096 <= SOCK_BUF)
+	if (s->peer && !s->shut_wr && !s->peer->shut_rd && sock_room(s->peer))
 		m |= POLLOUT | POLLWRNORM;
 	if (!s->peer)
 		m |= POLLOUT | POLLWRNORM; /* a write would fail at once (EPIPE) */
 	return m;
+}
+
+static unsigned sock_poll(struct file *f, struct waitq **wq)
+{
+	struct usock *s = sock_of(f);
+	*wq = s->wqp;
+	return is_unix(s) ? unix_poll(s) : inet_poll(s);
+}
+
+/* What FIONREAD counts: a stream's bytes, a datagram socket's next
+ * message, a seqpacket socket's messages (their data, not headers). */
+static size_t queued(const struct usock *s)
+{
+	struct mhdr h;
+	size_t n = 0;
+	if (!message_type(s))
+		return s->len;
+	for (size_t off = 0; off < s->len; off += sizeof h + h.alen + h.len) {
+		ring_copy(s, off, &h, sizeof h);
+		n += h.len;
+		if (s->type == LX_SOCK_DGRAM)
+			break;
+	}
+	return n;
+}
+
+#define LX_FIONREAD 0x541b
+#define LX_TIOCOUTQ 0x5411
+
+/* FIONREAD: a stream's queued bytes, the next datagram's size, or a
+ * seqpacket socket's whole messages (Linux's unix_inq_len, tcp_inq,
+ * udp's first_packet_length); TIOCOUTQ on an Internet socket: nothing is
+ * ever left unsent or unacknowledged on loopback. */
+static long sock_ioctl(struct file *f, struct thread *t, unsigned long cmd, uint64_t arg)
+{
+	struct usock *s = sock_of(f);
+	int32_t v = 0;
+	if (cmd != LX_FIONREAD && (cmd != LX_TIOCOUTQ || is_unix(s)))
+		return -ENOTTY;
+	if (s->state == SS_LISTENING)
+		return -EINVAL;
+	if (cmd == LX_FIONREAD)
+		v = (int32_t)queued(s);
+	return copy_to_user(t, arg, &v, sizeof v) < 0 ? -EFAULT : 0;
 }
 
 static void unbind(struct usock *s)
@@ -440,12 +523,28 @@ static void unbind(struct usock *s)
 	s->path = NULL;
 }
 
+static void usock_release(struct usock *s, bool embryo);
+
+void drop_pending(struct usock *l)
+{
+	while (!list_empty(&l->pending)) {
+		struct usock *e = list_entry(l->pending.next, struct usock, pend_link);
+		list_del(&e->pend_link);
+		l->npending--;
+		usock_release(e, true);
+		inode_put(e->ino);
+	}
+}
+
 /* The endpoint is gone (closed, or an embryo its listener dropped):
  * Linux's unix_release_sock.  A connected peer sees end of file, and
  * ECONNRESET if data was left unread or the connection never was
- * accepted. */
+ * accepted.  An Internet socket's peer hears of it as TCP says
+ * (inet_release). */
 static void usock_release(struct usock *s, bool embryo)
 {
+	if (!is_unix(s))
+		inet_release(s, embryo);
 	s->dead = true;
 	s->shut_rd = s->shut_wr = true;
 	unbind(s);
@@ -458,19 +557,13 @@ static void usock_release(struct usock *s, bool embryo)
 				p->err = ECONNRESET;
 			drop_peer(p);
 		}
-		waitq_wake_all(p->wqp);
+		sock_wake(p);
 		drop_peer(s);
 	}
-	while (!list_empty(&s->pending)) {
-		struct usock *e = list_entry(s->pending.next, struct usock, pend_link);
-		list_del(&e->pend_link);
-		s->npending--;
-		usock_release(e, true);
-		inode_put(e->ino);
-	}
+	drop_pending(s);
 	/* Threads waiting to connect or accept look again (and find the
 	 * listener gone). */
-	waitq_wake_all(s->wqp);
+	sock_wake(s);
 }
 
 static void sock_release(struct file *f)
@@ -490,6 +583,7 @@ static const struct file_ops sock_ops = {
     .write = sock_write,
     .unread = sock_unread,
     .poll = sock_poll,
+    .ioctl = sock_ioctl,
     .release = sock_release,
     .describe = sock_describe,
 };
@@ -506,7 +600,7 @@ static void sock_destroy(struct inode *ino)
 static const struct inode_ops sock_iops = {.destroy = sock_destroy};
 
 /* A new endpoint in a new anonymous inode (referenced), no file yet. */
-static struct usock *usock_new(int type)
+static struct usock *usock_new(int domain, int type, int proto)
 {
 	struct inode *ino = inode_new(SB_PIPE, S_IFSOCK | 0777);
 	struct usock *s = calloc(1, sizeof *s);
@@ -516,15 +610,28 @@ static struct usock *usock_new(int type)
 			inode_put(ino);
 		return NULL;
 	}
+	s->domain = domain;
 	s->type = type;
+	s->proto = proto;
 	s->ino = ino;
 	waitq_init(&s->wq);
-	/* A datagram sender may wait on any socket it sends to, not only
-	 * its peer: all datagram sockets share one queue, so that whoever
-	 * frees room wakes it. */
-	s->wqp = type == LX_SOCK_DGRAM ? &dgram_wq : &s->wq;
+	/* A datagram sender may wait on any AF_UNIX socket it sends to, not
+	 * only its peer: all of them share one queue, so that whoever frees
+	 * room wakes it.  (UDP never waits for its receiver.) */
+	s->wqp = type == LX_SOCK_DGRAM && domain == LX_AF_UNIX ? &dgram_wq : &s->wq;
 	list_init(&s->pending);
 	list_init(&s->bound_link);
+	/* Linux's defaults (sysctl wmem_default, rmem_default, tcp_wmem and
+	 * tcp_rmem; SO_RCVLOWAT 1). */
+	s->opt.rcvbuf = proto == LX_IPPROTO_TCP ? 131072 : SOCK_BUF;
+	s->opt.sndbuf = proto == LX_IPPROTO_TCP ? 16384 : SOCK_BUF;
+	s->opt.rcvlowat = 1;
+	s->opt.ttl = s->opt.hops = -1;
+	s->opt.keepidle = 7200;
+	s->opt.keepintvl = 75;
+	s->opt.keepcnt = 9;
+	if (domain != LX_AF_UNIX)
+		inet_init(s);
 	ino->priv = s;
 	ino->iops = &sock_iops;
 	ino->transient = true;
@@ -539,19 +646,19 @@ static struct file *usock_file(struct usock *s, unsigned flags)
 	return f;
 }
 
-int sock_create(int type, unsigned flags, struct file **out)
+int sock_create(int domain, int type, int proto, unsigned flags, struct file **out)
 {
-	struct usock *s = usock_new(type);
+	struct usock *s = usock_new(domain, type, proto);
 	*out = s ? usock_file(s, flags) : NULL;
 	return *out ? 0 : -ENOMEM;
 }
 
 int socketpair_create(struct thread *t, int type, unsigned flags, struct file **a, struct file **b)
 {
-	int r = sock_create(type, flags, a);
+	int r = sock_create(LX_AF_UNIX, type, 0, flags, a);
 	if (r < 0)
 		return r;
-	if ((r = sock_create(type, flags, b)) < 0) {
+	if ((r = sock_create(LX_AF_UNIX, type, 0, flags, b)) < 0) {
 		file_put(*a);
 		return r;
 	}
@@ -572,13 +679,15 @@ int sock_shutdown(struct file *f, int how)
 		return -ENOTSOCK;
 	if (how < 0 || how > 2)
 		return -EINVAL;
+	if (!is_unix(s))
+		return inet_shutdown(s, how != 1, how != 0);
 	if (how != 1)
 		s->shut_rd = true;
 	if (how != 0)
 		s->shut_wr = true;
-	waitq_wake_all(s->wqp);
+	sock_wake(s);
 	if (s->peer)
-		waitq_wake_all(s->peer->wqp);
+		sock_wake(s->peer);
 	return 0;
 }
 
@@ -586,6 +695,26 @@ int sock_type(struct file *f)
 {
 	struct usock *s = sock_of(f);
 	return s ? s->type : -ENOTSOCK;
+}
+
+int sock_domain(struct file *f)
+{
+	return sock_of(f)->domain;
+}
+
+int sock_protocol(struct file *f)
+{
+	return sock_of(f)->proto;
+}
+
+struct sock_opts *sock_opts(struct file *f)
+{
+	return &sock_of(f)->opt;
+}
+
+bool sock_may_set_v6only(struct file *f)
+{
+	return !sock_of(f)->listed;
 }
 
 /* ---- Names ----------------------------------------------------------------- */
@@ -633,6 +762,8 @@ static int autobind(struct usock *s)
 int sock_bind(struct thread *t, struct file *f, const struct sock_addr *a)
 {
 	struct usock *s = sock_of(f);
+	if (!is_unix(s))
+		return inet_bind(t, s, a);
 	if (a->len == SUN_PATH_OFF)
 		return autobind(s);
 	if (!a->sa[SUN_PATH_OFF]) {
@@ -666,26 +797,48 @@ int sock_bind(struct thread *t, struct file *f, const struct sock_addr *a)
 int sock_listen(struct thread *t, struct file *f, int backlog)
 {
 	struct usock *s = sock_of(f);
-	if (!connection_type(s))
+	if (!is_unix(s)) {
+		int r = inet_listen(s);
+		if (r < 0)
+			return r;
+	} else if (!connection_type(s)) {
 		return -EOPNOTSUPP;
-	if (!s->addr.len || (s->state != SS_UNCONNECTED && s->state != SS_LISTENING))
+	} else if (!s->addr.len || (s->state != SS_UNCONNECTED && s->state != SS_LISTENING)) {
 		return -EINVAL;
+	}
 	if ((unsigned)backlog > LX_SOMAXCONN)
 		backlog = LX_SOMAXCONN;
 	s->backlog = backlog;
 	if (s->state != SS_LISTENING) {
 		s->state = SS_LISTENING;
-		creds_of(t, s->own);
+		if (is_unix(s))
+			creds_of(t, s->own);
 	}
 	/* A larger backlog may let waiting connectors in. */
-	waitq_wake_all(s->wqp);
+	sock_wake(s);
 	return 0;
 }
 
-int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, struct waitq **wait)
+struct usock *embryo_new(struct usock *s, struct usock *l)
 {
-	struct usock *s = sock_of(f), *l;
-	*wait = NULL;
+	struct usock *e = usock_new(l->domain, s->type, l->proto);
+	if (!e)
+		return NULL;
+	e->state = s->state = SS_CONNECTED;
+	e->opt = l->opt; /* an accepted socket has its listener's options */
+	set_peer(e, s);
+	set_peer(s, e);
+	/* The listener's queue takes over e's first reference. */
+	list_add_tail(&e->pend_link, &l->pending);
+	l->npending++;
+	sock_wake(l);
+	return e;
+}
+
+static int unix_connect(struct thread *t, struct usock *s, const struct sock_addr *a,
+                        struct waitq **wait)
+{
+	struct usock *l;
 	if (s->type == LX_SOCK_DGRAM) {
 		if (a->len >= 2 && a->sa[0] == 0 && a->sa[1] == 0) { /* AF_UNSPEC */
 			drop_peer(s);
@@ -714,20 +867,22 @@ int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, st
 		return -EISCONN;
 	if (s->state != SS_UNCONNECTED)
 		return -EINVAL;
-	struct usock *e = usock_new(s->type);
+	struct usock *e = embryo_new(s, l);
 	if (!e)
 		return -ENOMEM;
-	e->state = s->state = SS_CONNECTED;
 	e->addr = l->addr; /* an accepted socket has its listener's name */
 	creds_of(t, e->cred);
 	memcpy(s->cred, l->own, sizeof s->cred);
-	set_peer(e, s);
-	set_peer(s, e);
-	/* The listener's queue takes over e's first reference. */
-	list_add_tail(&e->pend_link, &l->pending);
-	l->npending++;
-	waitq_wake_all(l->wqp);
 	return 0;
+}
+
+int sock_connect(struct thread *t, struct file *f, const struct sock_addr *a, struct waitq **wait)
+{
+	struct usock *s = sock_of(f);
+	*wait = NULL;
+	if (!is_unix(s))
+		return inet_connect(s, a, f->flags & O_NONBLOCK, wait);
+	return unix_connect(t, s, a, wait);
 }
 
 int sock_accept(struct file *f, unsigned flags, struct file **out, struct sock_addr *peer)
@@ -747,9 +902,15 @@ int sock_accept(struct file *f, unsigned flags, struct file **out, struct sock_a
 	list_del(&e->pend_link);
 	s->npending--;
 	inode_put(e->ino); /* the queue's reference */
-	name_of(e->peer, peer);
 	/* A connector waiting for room may come in now. */
-	waitq_wake_all(s->wqp);
+	sock_wake(s);
+	if (is_unix(e)) {
+		name_of(e->peer, peer);
+	} else if (inet_getname(e, true, peer) < 0) {
+		/* Reset before it was accepted: Linux's accept says so. */
+		file_put(nf);
+		return -ECONNABORTED;
+	}
 	*out = nf;
 	return 0;
 }
@@ -757,6 +918,8 @@ int sock_accept(struct file *f, unsigned flags, struct file **out, struct sock_a
 int sock_getname(struct file *f, bool peer, struct sock_addr *out)
 {
 	struct usock *s = sock_of(f);
+	if (!is_unix(s))
+		return inet_getname(s, peer, out);
 	if (peer) {
 		if (!s->peer || (connection_type(s) && s->state != SS_CONNECTED))
 			return -ENOTCONN;
@@ -771,7 +934,8 @@ int sock_peercred(struct file *f, int32_t cred[3])
 {
 	struct usock *s = sock_of(f);
 	const int32_t *c = s->state == SS_LISTENING ? s->own : s->cred;
-	/* No peer known (pid 0 never is one): pid 0, uid and gid -1. */
+	/* No peer known (pid 0 never is one; Internet sockets have none):
+	 * pid 0, uid and gid -1. */
 	if (!c[0]) {
 		cred[0] = 0;
 		cred[1] = cred[2] = -1;
@@ -783,10 +947,7 @@ int sock_peercred(struct file *f, int32_t cred[3])
 
 int sock_take_error(struct file *f)
 {
-	struct usock *s = sock_of(f);
-	int e = s->err;
-	s->err = 0;
-	return e;
+	return sock_take_err(sock_of(f));
 }
 
 bool sock_listening(struct file *f)

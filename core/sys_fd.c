@@ -53,8 +53,9 @@ static bool user_range_ok(uint64_t addr, uint64_t len)
 	return len <= ARCH_TASK_SIZE_MAX && addr <= ARCH_TASK_SIZE_MAX - len;
 }
 
-/* Park t until f may be ready; -EAGAIN if f has nothing to wait on. */
-static long park_on(struct thread *t, struct file *f)
+/* Park t until f may be ready or the deadline (0: none) passes; -EAGAIN
+ * if f has nothing to wait on. */
+static long park_on(struct thread *t, struct file *f, uint64_t deadline)
 {
 	struct waitq *wq;
 	file_poll(f, &wq);
@@ -62,35 +63,46 @@ static long park_on(struct thread *t, struct file *f)
 		return -EAGAIN;
 	if (thread_wait_on(t, wq) < 0)
 		return -ENOMEM;
-	return thread_park(t, 0);
+	return thread_park(t, deadline);
 }
 
-/*
- * The one transfer loop behind read, write, pread, pwrite and their
- * vector forms.  pos == NULL: use and advance the file position.  A
- * blocking write that fills a pipe parks and continues from where it was
- * after the wake (the count so far is kept in t->sys.generic.cookie).
- */
 /* What send/recv add to a transfer on a socket (MSG_* flags). */
 struct io_opts {
-	bool dontwait;              /* MSG_DONTWAIT: this call only is non-blocking */
-	bool nosignal;              /* MSG_NOSIGNAL: EPIPE without SIGPIPE */
-	bool trunc;                 /* out: a message was cut short (MSG_TRUNC) */
-	const struct sock_addr *to; /* sendto's destination, or NULL */
-	struct sock_addr *from;     /* out: the sender, if wanted */
+	bool dontwait; /* MSG_DONTWAIT: this call only is non-blocking */
+	bool waitall;  /* MSG_WAITALL on a stream: wait for all of it */
+	bool whole;    /* MSG_TRUNC: a message's whole length, not what fit */
+	struct sock_io sio;
 };
 
 static long xfer(struct thread *t, struct file *f, void *buf, size_t n, uint64_t *p, bool write,
                  struct io_opts *o)
 {
 	if (o && file_is_socket(f)) {
-		bool tr = false;
-		long r = write ? sock_send(f, t, buf, n, o->nosignal, o->to)
-		               : sock_recv(f, t, buf, n, &tr, o->from);
-		o->trunc |= tr;
+		bool tr = o->sio.trunc;
+		long r =
+		    write ? sock_send(f, t, buf, n, &o->sio) : sock_recv(f, t, buf, n, &o->sio);
+		o->sio.trunc |= tr;
 		return r;
 	}
 	return write ? f->ops->write(f, t, buf, n, p) : f->ops->read(f, t, buf, n, p);
+}
+
+/* A socket's SO_SNDTIMEO or SO_RCVTIMEO in ns, 0 for none (or no socket). */
+static uint64_t io_timeout(struct file *f, bool write)
+{
+	if (!file_is_socket(f))
+		return 0;
+	return write ? sock_opts(f)->sndtimeo : sock_opts(f)->rcvtimeo;
+}
+
+/* The end of a transfer that waited: what it moved, else err.  A call
+ * with a socket timeout is not restarted after a signal (Linux's
+ * sock_intr_errno). */
+static long io_end(size_t done, long err, uint64_t timeo)
+{
+	if (done)
+		return (long)done;
+	return err == -ERESTARTSYS && timeo ? -EINTR : err;
 }
 
 static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov, int cnt,
@@ -102,12 +114,22 @@ static long do_io(struct thread *t, struct file *f, const struct uiov *iov, int 
 	return do_io_opts(t, f, iov, cnt, pos, write, NULL);
 }
 
+/*
+ * The one transfer loop behind read, write, pread, pwrite, the socket
+ * transfers and their vector forms.  pos == NULL: use and advance the
+ * file position.  A blocking write that fills a pipe (or a MSG_WAITALL
+ * read) parks and continues from where it was after the wake (the count
+ * so far is kept in t->sys.generic.cookie); a signal or a socket's
+ * timeout then ends it with what it moved.
+ */
 static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov, int cnt,
                        uint64_t *pos, bool write, struct io_opts *o)
 {
 	size_t total = 0, done = 0;
 	uint64_t *p = pos ? pos : &f->pos;
 	bool stream = !f->ops->seekable || !S_ISREG(f->ino->mode);
+	bool resumes = write || (o && o->waitall); /* goes on after a partial transfer */
+	uint64_t timeo = io_timeout(f, write);
 	long r = 0;
 
 	if (write ? !file_writable(f) : !file_readable(f))
@@ -121,14 +143,19 @@ static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov,
 		}
 		total += iov[i].len;
 	}
-	if (write && t->wake != WAKE_NONE)
+	if (t->wake == WAKE_NONE)
+		t->sys.generic.deadline = timeo ? now_ns() + timeo : 0;
+	else if (resumes)
 		done = (size_t)(uintptr_t)t->sys.generic.cookie;
+	if (t->wake == WAKE_SIGNAL)
+		return io_end(done, -ERESTARTSYS, timeo);
 	if (total == 0) {
 		/* Zero bytes still go through the file (a pipe's EPIPE, a
 		 * terminal's EOF), with a real buffer: memcpy and memset
 		 * want one even for no bytes. */
 		static char none[1];
-		return xfer(t, f, none, 0, p, write, o);
+		r = xfer(t, f, none, 0, p, write, o);
+		return r >= 0 && o && o->whole ? (long)o->sio.msglen : r;
 	}
 
 	char *kbuf = malloc(total - done < IO_CHUNK ? total - done : IO_CHUNK);
@@ -165,7 +192,7 @@ static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov,
 				size_t got = iov_copy(t, iov, cnt, done, kbuf, (size_t)r, true);
 				if (got < (size_t)r) {
 					fault = true;
-					if (f->ops->unread)
+					if (f->ops->unread && !(o && o->sio.peek))
 						f->ops->unread(f, kbuf + got, (size_t)r - got);
 					r = got ? (long)got : -EFAULT;
 					rp = start + got;
@@ -175,24 +202,25 @@ static long do_io_opts(struct thread *t, struct file *f, const struct uiov *iov,
 				*p = rp;
 		}
 		if (r == -EAGAIN && !(f->flags & O_NONBLOCK) && !(o && o->dontwait) &&
-		    (write || done == 0)) {
+		    (resumes || done == 0) && t->wake != WAKE_TIMEOUT) {
 			free(kbuf);
 			t->sys.generic.cookie = (void *)(uintptr_t)done;
-			r = park_on(t, f);
-			if (r != SYS_PARKED && done)
-				return (long)done;
-			return r;
+			/* Re-entered on a signal when there is a count to
+			 * give or a timeout to honour. */
+			t->sees_signal_wake = done || timeo;
+			r = park_on(t, f, t->sys.generic.deadline);
+			return r == SYS_PARKED ? r : io_end(done, r, timeo);
 		}
 		if (r <= 0)
 			break;
 		done += (size_t)r;
-		if (fault || (!write && (stream || (size_t)r < n)))
+		if (fault || (!write && (stream || (size_t)r < n) && !(o && o->waitall)))
 			break;
 	}
 	free(kbuf);
-	if (done)
-		return (long)done;
-	return r;
+	if (done && o && o->whole && o->sio.msglen > done)
+		return (long)o->sio.msglen;
+	return io_end(done, r, 0);
 }
 
 static struct file *getf(struct thread *t, uint64_t fd)
@@ -290,7 +318,7 @@ static long rw_vec(struct thread *t, const struct sysargs *a, bool write, bool p
 			f->pos = f->ino->size;
 	}
 	if (r == 0)
-		r = do_io_opts(t, f, iov, cnt, positional ? &pos : NULL, write, &o);
+		r = do_io_opts(t, f, iov, cnt, positional ? &pos : NULL, write, rwf ? &o : NULL);
 	free(iov);
 	file_put(f);
 	return r;
@@ -981,43 +1009,51 @@ long sys_fallocate(struct thread *t, const struct sysargs *a)
 }
 
 /* ---- Socket transfers (the other socket calls: sys_socket.c) ------------------------ */
+#define LX_MSG_OOB 0x1
 #define LX_MSG_PEEK 0x2
 #define LX_MSG_TRUNC 0x20
 #define LX_MSG_DONTWAIT 0x40
-#define LX_MSG_EOR 0x80
 #define LX_MSG_WAITALL 0x100
 #define LX_MSG_NOSIGNAL 0x4000
-#define LX_MSG_CMSG_CLOEXEC 0x40000000
+#define LX_MSG_ERRQUEUE 0x2000
 
-static long sock_flags_ok(int flags, bool send)
+/* The flags of a send or receive on socket f as io options, or -errno.
+ * Linux ignores the flags a protocol does not know; out-of-band data is
+ * not supported, and the error queue is always empty. */
+static long sock_flags(struct file *f, int flags, bool send, struct io_opts *o)
 {
-	int known = LX_MSG_DONTWAIT | LX_MSG_NOSIGNAL | LX_MSG_WAITALL | LX_MSG_EOR |
-	            LX_MSG_CMSG_CLOEXEC | LX_MSG_TRUNC;
-	if (flags & LX_MSG_PEEK) {
-		pr_warn_once("persona: warning: MSG_PEEK is not supported; the program gets "
+	memset(o, 0, sizeof *o);
+	if (flags & LX_MSG_OOB) {
+		pr_warn_once("persona: warning: MSG_OOB is not supported; the program gets "
 		             "EOPNOTSUPP");
 		return -EOPNOTSUPP;
 	}
-	(void)send;
-	return (flags & ~known) ? -EOPNOTSUPP : 0;
+	if (!send && (flags & LX_MSG_ERRQUEUE))
+		return -EAGAIN;
+	o->dontwait = flags & LX_MSG_DONTWAIT;
+	o->sio.nosignal = flags & LX_MSG_NOSIGNAL;
+	if (!send) {
+		o->sio.peek = flags & LX_MSG_PEEK;
+		o->whole = (flags & LX_MSG_TRUNC) && sock_type(f) != 1;
+		o->waitall = (flags & LX_MSG_WAITALL) && !o->sio.peek && sock_type(f) == 1;
+	}
+	return 0;
 }
 
 long sys_sendto(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
-	int flags = (int)a->a[3];
+	struct io_opts o;
 	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
-	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT,
-	                    .nosignal = flags & LX_MSG_NOSIGNAL};
 	struct uiov iov = {a->a[1], a->a[2]};
 	struct sock_addr to;
-	if (a->a[4] && (uint32_t)a->a[5]) {
+	if ((r = sock_flags(f, (int)a->a[3], true, &o)) == 0 && a->a[4] && (uint32_t)a->a[5]) {
 		r = sockaddr_from_user(t, a->a[4], (uint32_t)a->a[5], &to);
-		o.to = &to;
+		o.sio.to = &to;
 	}
-	if (r == 0 && (r = sock_flags_ok(flags, true)) == 0)
+	if (r == 0)
 		r = do_io_opts(t, f, &iov, 1, NULL, true, &o);
 	file_put(f);
 	return r;
@@ -1026,15 +1062,16 @@ long sys_sendto(struct thread *t, const struct sysargs *a)
 long sys_recvfrom(struct thread *t, const struct sysargs *a)
 {
 	struct file *f;
-	int flags = (int)a->a[3];
+	struct io_opts o;
 	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
 	struct sock_addr from = {0};
-	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT, .from = &from};
 	struct uiov iov = {a->a[1], a->a[2]};
-	if ((r = sock_flags_ok(flags, false)) == 0)
+	if ((r = sock_flags(f, (int)a->a[3], false, &o)) == 0) {
+		o.sio.from = &from;
 		r = do_io_opts(t, f, &iov, 1, NULL, false, &o);
+	}
 	file_put(f);
 	if (r >= 0 && a->a[4]) {
 		long e = sockaddr_to_user(t, &from, a->a[4], a->a[5]);
@@ -1060,6 +1097,8 @@ static long sock_msg(struct thread *t, const struct sysargs *a, bool send)
 	struct file *f;
 	int flags = (int)a->a[2];
 	struct uiov *iov = NULL;
+	struct io_opts o;
+	struct sock_addr addr = {0};
 	long r = sock_fd_get(t, a->a[0], &f);
 	if (r < 0)
 		return r;
@@ -1067,7 +1106,7 @@ static long sock_msg(struct thread *t, const struct sysargs *a, bool send)
 		r = -EFAULT;
 		goto out;
 	}
-	if ((r = sock_flags_ok(flags, send)) < 0)
+	if ((r = sock_flags(f, flags, send, &o)) < 0)
 		goto out;
 	if (m.iovlen > LX_IOV_MAX) {
 		r = -EMSGSIZE;
@@ -1093,22 +1132,19 @@ static long sock_msg(struct thread *t, const struct sysargs *a, bool send)
 			r = -EINVAL;
 			goto out;
 		}
-	struct sock_addr addr = {0};
-	struct io_opts o = {.dontwait = flags & LX_MSG_DONTWAIT,
-	                    .nosignal = flags & LX_MSG_NOSIGNAL};
 	if (send && m.name && m.namelen) {
 		if ((r = sockaddr_from_user(t, m.name, m.namelen, &addr)) < 0)
 			goto out;
-		o.to = &addr;
+		o.sio.to = &addr;
 	}
 	if (!send)
-		o.from = &addr;
+		o.sio.from = &addr;
 	r = do_io_opts(t, f, iov, (int)m.iovlen, NULL, send, &o);
 	if (!send && r >= 0) {
 		/* No control data ever; the flags say whether a message was
 		 * cut short. */
 		uint64_t zero = 0;
-		int32_t mf = o.trunc ? LX_MSG_TRUNC : 0;
+		int32_t mf = o.sio.trunc ? LX_MSG_TRUNC : 0;
 		if (copy_to_user(t, a->a[1] + offsetof(struct msghdr_lx, controllen), &zero,
 		                 sizeof zero) < 0 ||
 		    copy_to_user(t, a->a[1] + offsetof(struct msghdr_lx, flags), &mf, sizeof mf) <

@@ -55,8 +55,25 @@ static const char *const errno_names[] = {
     [ENODATA] = "ENODATA",
     [EOVERFLOW] = "EOVERFLOW",
     [ENOTSOCK] = "ENOTSOCK",
+    [EDESTADDRREQ] = "EDESTADDRREQ",
+    [EMSGSIZE] = "EMSGSIZE",
+    [EPROTOTYPE] = "EPROTOTYPE",
+    [ENOPROTOOPT] = "ENOPROTOOPT",
+    [EPROTONOSUPPORT] = "EPROTONOSUPPORT",
+    [ESOCKTNOSUPPORT] = "ESOCKTNOSUPPORT",
     [EOPNOTSUPP] = "EOPNOTSUPP",
+    [EAFNOSUPPORT] = "EAFNOSUPPORT",
+    [EADDRINUSE] = "EADDRINUSE",
+    [EADDRNOTAVAIL] = "EADDRNOTAVAIL",
+    [ENETUNREACH] = "ENETUNREACH",
+    [ECONNABORTED] = "ECONNABORTED",
+    [ECONNRESET] = "ECONNRESET",
+    [EISCONN] = "EISCONN",
+    [ENOTCONN] = "ENOTCONN",
     [ETIMEDOUT] = "ETIMEDOUT",
+    [ECONNREFUSED] = "ECONNREFUSED",
+    [EALREADY] = "EALREADY",
+    [EINPROGRESS] = "EINPROGRESS",
 };
 
 const char *errno_name(int e)
@@ -174,6 +191,83 @@ static void put_bytes(struct trace_call *tc, const unsigned char *b, size_t n, b
 	put(tc, "\"%s", more ? "..." : "");
 }
 
+static const char *const domain_names[] = {
+    [0] = "AF_UNSPEC", [1] = "AF_UNIX",     [2] = "AF_INET",
+    [10] = "AF_INET6", [16] = "AF_NETLINK", [17] = "AF_PACKET",
+};
+static const char *const socktype_names[] = {
+    NULL, "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET",
+};
+static const struct flag_name socktype_flags[] = {
+    {04000, "SOCK_NONBLOCK"},
+    {02000000, "SOCK_CLOEXEC"},
+    {0, NULL},
+};
+
+/* A name from a table indexed by value, else the number. */
+static void put_name(struct trace_call *tc, uint64_t v, const char *const *names, size_t n)
+{
+	if (v < n && names[v])
+		put(tc, "%s", names[v]);
+	else
+		put(tc, "%lld", (long long)v);
+}
+
+/* An IPv6 address as inet_ntop writes it: the longest run of two or more
+ * zero groups as "::", an IPv4-mapped one as ::ffff:a.b.c.d. */
+static void put_in6(struct trace_call *tc, const unsigned char *a)
+{
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+	int best = -1, bestlen = 1;
+	if (!memcmp(a, mapped, sizeof mapped)) {
+		put(tc, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		int n = 0;
+		while (i + n < 8 && !a[2 * (i + n)] && !a[2 * (i + n) + 1])
+			n++;
+		if (n > bestlen) {
+			best = i;
+			bestlen = n;
+		}
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			put(tc, "::");
+			i += bestlen - 1;
+			continue;
+		}
+		put(tc, "%s%x", i && i != best + bestlen ? ":" : "", a[2 * i] << 8 | a[2 * i + 1]);
+	}
+}
+
+/* A socket address of len bytes at addr, as strace shows it. */
+static void put_sockaddr(struct thread *t, struct trace_call *tc, uint64_t addr, uint64_t len)
+{
+	unsigned char b[128];
+	size_t n = len < sizeof b ? (size_t)len : sizeof b;
+	if (n < 2 || mm_copy_from(t->proc->mm, b, addr, n) < 0) {
+		put(tc, addr ? "%#llx" : "NULL", (unsigned long long)addr);
+		return;
+	}
+	unsigned fam = b[0] | b[1] << 8, port = b[2] << 8 | b[3];
+	put(tc, "{sa_family=");
+	put_name(tc, fam, domain_names, sizeof domain_names / sizeof domain_names[0]);
+	if (fam == 2 && n >= 16) {
+		put(tc, ", sin_port=htons(%u), sin_addr=inet_addr(\"%u.%u.%u.%u\")", port, b[4],
+		    b[5], b[6], b[7]);
+	} else if (fam == 10 && n >= 24) {
+		put(tc, ", sin6_port=htons(%u), sin6_addr=\"", port);
+		put_in6(tc, b + 8);
+		put(tc, "\"");
+	} else if (fam == 1 && n > 2) {
+		put(tc, ", sun_path=%s", b[2] ? "" : "@");
+		put_bytes(tc, b + 2 + !b[2], strnlen((char *)b + 2 + !b[2], n - 2 - !b[2]), false);
+	}
+	put(tc, "}");
+}
+
 static void put_user_bytes(struct thread *t, struct trace_call *tc, uint64_t addr, uint64_t len)
 {
 	unsigned char b[32];
@@ -252,7 +346,23 @@ static void put_arg(struct thread *t, struct trace_call *tc, int kind, uint64_t 
 	case TK_BUF:
 		put_user_bytes(t, tc, v, next);
 		break;
+	case TK_SDOMAIN:
+		put_name(tc, v, domain_names, sizeof domain_names / sizeof domain_names[0]);
+		break;
+	case TK_STYPE:
+		put_name(tc, v & 0xf, socktype_names,
+		         sizeof socktype_names / sizeof socktype_names[0]);
+		if (v & ~0xfull) {
+			put(tc, "|");
+			put_flags(tc, v & ~0xfull, socktype_flags, "");
+		}
+		break;
+	case TK_SADDR:
+		put_sockaddr(t, tc, v, next);
+		break;
 	case TK_OBUF: /* shown after the call, when the result says how much */
+	case TK_OSADDR:
+	case TK_OSLEN:
 	case TK_PTR:
 		put(tc, v ? "%#llx" : "NULL", (unsigned long long)v);
 		break;
@@ -285,19 +395,41 @@ void trace_enter(struct thread *t, const struct sys_entry *e, struct trace_call 
 		return;
 	}
 	put(tc, "%s(", e->name);
-	tc->obuf_arg = -1;
+	tc->nout = 0;
 	int n = nargs(e);
 	for (int i = 0; i < n; i++) {
 		if (i)
 			put(tc, ", ");
 		size_t at = tc->len;
-		put_arg(t, tc, e->kind[i], t->cur.a[i], i < 5 ? t->cur.a[i + 1] : 0);
-		if (e->kind[i] == TK_OBUF && tc->obuf_arg < 0) {
-			tc->obuf_arg = i;
-			tc->obuf_at = at;
-			tc->obuf_end = tc->len;
+		int k = e->kind[i];
+		put_arg(t, tc, k, t->cur.a[i], i < 5 ? t->cur.a[i + 1] : 0);
+		if ((k == TK_OBUF || k == TK_OSADDR || k == TK_OSLEN) &&
+		    tc->nout < (int)(sizeof tc->out / sizeof tc->out[0])) {
+			tc->out[tc->nout].arg = i;
+			tc->out[tc->nout].at = at;
+			tc->out[tc->nout++].end = tc->len;
 		}
 	}
+}
+
+/* What the call wrote to output argument i (kind k): a buffer of r
+ * bytes, a socket address of the length the next argument points at,
+ * that length. */
+static void put_output(struct thread *t, struct trace_call *tc, int i, long r)
+{
+	uint64_t v = t->cur.a[i];
+	uint32_t len = 0;
+	if (tc->e->kind[i] == TK_OBUF) {
+		put_user_bytes(t, tc, v, (uint64_t)r);
+		return;
+	}
+	uint64_t ulen = tc->e->kind[i] == TK_OSLEN ? v : i < 5 ? t->cur.a[i + 1] : 0;
+	if (mm_copy_from(t->proc->mm, &len, ulen, sizeof len) < 0)
+		put(tc, "%#llx", (unsigned long long)v);
+	else if (tc->e->kind[i] == TK_OSLEN)
+		put(tc, "[%u]", len);
+	else
+		put_sockaddr(t, tc, v, len);
 }
 
 void trace_parked(struct trace_call *tc)
@@ -309,15 +441,20 @@ void trace_parked(struct trace_call *tc)
 
 void trace_exit(struct thread *t, struct trace_call *tc, long r)
 {
-	/* An output buffer: show what the call wrote in place of its address
-	 * (strace's read(3, "data", 4096) = 4). */
-	if (tc->e && tc->obuf_arg >= 0 && r > 0 && r != SYS_GONE && r != SYS_NORETURN &&
-	    t->cur.a[tc->obuf_arg] && tc->obuf_end <= tc->len) {
+	/* Output arguments: show what the call wrote in place of their
+	 * addresses (strace's read(3, "data", 4096) = 4), the last first so
+	 * that the earlier ones' places stay where they were. */
+	for (int j = tc->e && r >= 0 && r != SYS_GONE && r != SYS_NORETURN ? tc->nout - 1 : -1;
+	     j >= 0; j--) {
+		int i = tc->out[j].arg;
+		if (!t->cur.a[i] || tc->out[j].end > tc->len ||
+		    (tc->e->kind[i] == TK_OBUF && r == 0))
+			continue;
 		char rest[sizeof tc->text];
-		size_t restlen = tc->len - tc->obuf_end;
-		memcpy(rest, tc->text + tc->obuf_end, restlen);
-		tc->len = tc->obuf_at;
-		put_user_bytes(t, tc, t->cur.a[tc->obuf_arg], (uint64_t)r);
+		size_t restlen = tc->len - tc->out[j].end;
+		memcpy(rest, tc->text + tc->out[j].end, restlen);
+		tc->len = tc->out[j].at;
+		put_output(t, tc, i, r);
 		put(tc, "%.*s", (int)restlen, rest);
 	}
 	put(tc, ")");

@@ -26,6 +26,11 @@ enum trace_kind {
 	TK_FUTEXOP,
 	TK_BUF,
 	TK_OBUF,
+	TK_SDOMAIN, /* socket's domain (AF_INET...) */
+	TK_STYPE,   /* socket's type and its SOCK_NONBLOCK, SOCK_CLOEXEC */
+	TK_SADDR,   /* a sockaddr the call reads, its length the next argument */
+	TK_OSADDR,  /* a sockaddr the call writes, its length's address next */
+	TK_OSLEN,   /* that length (a socklen_t the call reads and writes) */
 };
 
 /* What trace_enter saw, so that the line can be finished after the call
@@ -36,10 +41,14 @@ struct trace_call {
 	size_t len;
 	const struct sys_entry *e;
 	int tid;
-	/* Where the output-buffer argument (if any) was rendered as an
-	 * address, to be replaced by what the call wrote. */
-	int obuf_arg;
-	size_t obuf_at, obuf_end;
+	/* The arguments rendered as addresses that are replaced by what
+	 * the call wrote (an output buffer, a socket address and its
+	 * length), in argument order. */
+	struct {
+		int arg;
+		size_t at, end;
+	} out[3];
+	int nout;
 };
 
 void trace_enter(struct thread *t, const struct sys_entry *e, struct trace_call *tc);

@@ -88,6 +88,7 @@ struct lx_flock {
 	int32_t l_pid, pad2;
 };
 struct inode_locks;
+struct xattr;
 
 struct inode {
 	uint64_t ino;
@@ -118,6 +119,7 @@ struct inode {
 	int pid, tid, kind, sub;   /* procfs: what this entry shows */
 	void *priv;                /* pipe, eventfd, device state */
 	struct inode_locks *locks; /* flock and record locks (locks.c), NULL: none */
+	struct xattr *xattrs;      /* extended attributes (xattr.c) */
 };
 
 /* ---- Open files ------------------------------------------------------------ */
@@ -194,6 +196,10 @@ void dir_unlink(struct inode *dir, struct dentry *d);
 int dir_move(struct inode *odir, struct dentry *od, struct inode *ndir, const char *name,
              struct dentry *victim);
 /* Whether the caller may access ino with mask (MAY_*: 4 r, 2 w, 1 x). */
+/* mask: MAY_READ | MAY_WRITE | MAY_EXEC, as access(2)'s R_OK, W_OK, X_OK. */
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
 int inode_permission(struct inode *ino, int mask);
 void inode_touch(struct inode *ino, bool m, bool c);
 /* The absolute path of a directory ("/" for the root), -ENOENT if removed. */
@@ -394,6 +400,21 @@ extern const struct file_ops console_ops;
 
 /* ---- devfs.c / procfs.c ------------------------------------------------------ */
 int devfs_init(struct inode *dev);
+
+/* ---- xattr.c: extended attributes ---------------------------------------------- */
+#define LX_XATTR_CREATE 1
+#define LX_XATTR_REPLACE 2
+#define LX_XATTR_NAME_MAX 255
+#define LX_XATTR_SIZE_MAX 65536
+/* Linux's xattr_permission for name on ino (write: set or remove). */
+int xattr_check(struct inode *ino, const char *name, bool write);
+int xattr_set(struct inode *ino, const char *name, const void *value, size_t size, int flags);
+/* The value's size (size 0: only that), -ERANGE if it does not fit. */
+long xattr_get(struct inode *ino, const char *name, void *buf, size_t size);
+/* The names the caller may see, each NUL-terminated; as xattr_get. */
+long xattr_list(struct inode *ino, char *buf, size_t size);
+int xattr_remove(struct inode *ino, const char *name);
+void xattr_free_all(struct inode *ino);
 
 /* ---- locks.c: flock and record locks ----------------------------------------- */
 /* flock on f: type LX_F_RDLCK (shared), LX_F_WRLCK or LX_F_UNLCK; parks

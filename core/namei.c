@@ -11,10 +11,6 @@
 #include "file.h"
 #include "task.h"
 
-#define MAY_EXEC 1
-#define MAY_WRITE 2
-#define MAY_READ 4
-
 static bool is_dynamic(const struct inode *dir)
 {
 	return dir->iops && dir->iops->lookup;

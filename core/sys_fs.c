@@ -681,6 +681,178 @@ long sys_utime(struct thread *t, const struct sysargs *a)
 	return set_times(t, LX_AT_FDCWD, a->a[0], ts, 0);
 }
 
+/* ---- Extended attributes --------------------------------------------------------------- */
+
+/* A name from the client: ERANGE if empty or longer than XATTR_NAME_MAX. */
+static int get_xattr_name(struct thread *t, uint64_t u, char name[LX_XATTR_NAME_MAX + 1])
+{
+	long r = mm_strncpy_from(t->proc->mm, name, u, LX_XATTR_NAME_MAX + 1);
+	if (r == -ENAMETOOLONG || r == 0)
+		return -ERANGE;
+	return r < 0 ? (int)r : 0;
+}
+
+enum xattr_how { XA_PATH, XA_LPATH, XA_FD };
+
+/* The file of path (following a last symlink or not) or of an fd (an
+ * O_PATH one is EBADF, as Linux's fdget). */
+static int xattr_target(struct thread *t, enum xattr_how how, uint64_t arg, struct inode **out)
+{
+	if (how == XA_FD) {
+		struct file *f = fd_get_nopath(t->proc, (int)arg);
+		if (!f)
+			return -EBADF;
+		*out = f->ino;
+		inode_ref(*out);
+		file_put(f);
+		return 0;
+	}
+	return stat_target(t, LX_AT_FDCWD, arg, how == XA_LPATH ? LX_AT_SYMLINK_NOFOLLOW : 0, out);
+}
+
+/* procfs keeps no attributes: Linux finds no handler there. */
+static int xattr_fs_ok(struct inode *ino)
+{
+	return ino->sb == SB_PROC ? -EOPNOTSUPP : 0;
+}
+
+/* The calls in Linux 6.1's order: the file, then the flags, the name, the
+ * size and the value, then the permission and the namespace. */
+static long do_setxattr(struct thread *t, enum xattr_how how, const struct sysargs *a)
+{
+	char name[LX_XATTR_NAME_MAX + 1];
+	size_t size = a->a[3];
+	int flags = (int)a->a[4];
+	struct inode *ino;
+	void *value = NULL;
+	long r = xattr_target(t, how, a->a[0], &ino);
+	if (r < 0)
+		return r;
+	if (flags & ~(LX_XATTR_CREATE | LX_XATTR_REPLACE))
+		r = -EINVAL;
+	else if ((r = get_xattr_name(t, a->a[1], name)) < 0)
+		;
+	else if (size > LX_XATTR_SIZE_MAX)
+		r = -E2BIG;
+	else if (size && !(value = malloc(size)))
+		r = -ENOMEM;
+	else if (size && copy_from_user(t, value, a->a[2], size) < 0)
+		r = -EFAULT;
+	else if ((r = xattr_check(ino, name, true)) == 0 && (r = xattr_fs_ok(ino)) == 0)
+		r = xattr_set(ino, name, value, size, flags);
+	free(value);
+	inode_put(ino);
+	return r;
+}
+
+static long do_getxattr(struct thread *t, enum xattr_how how, const struct sysargs *a)
+{
+	char name[LX_XATTR_NAME_MAX + 1];
+	size_t size = a->a[3] > LX_XATTR_SIZE_MAX ? LX_XATTR_SIZE_MAX : a->a[3];
+	struct inode *ino;
+	char *buf = NULL;
+	long r = xattr_target(t, how, a->a[0], &ino);
+	if (r < 0)
+		return r;
+	if ((r = get_xattr_name(t, a->a[1], name)) < 0)
+		;
+	else if (size && !(buf = malloc(size)))
+		r = -ENOMEM;
+	else if ((r = xattr_check(ino, name, false)) == 0 && (r = xattr_fs_ok(ino)) == 0) {
+		r = xattr_get(ino, name, buf, size);
+		if (r > 0 && size && copy_to_user(t, a->a[2], buf, (size_t)r) < 0)
+			r = -EFAULT;
+	}
+	free(buf);
+	inode_put(ino);
+	return r;
+}
+
+static long do_listxattr(struct thread *t, enum xattr_how how, const struct sysargs *a)
+{
+	size_t size = a->a[2] > LX_XATTR_SIZE_MAX ? LX_XATTR_SIZE_MAX : a->a[2];
+	struct inode *ino;
+	char *buf = NULL;
+	long r = xattr_target(t, how, a->a[0], &ino);
+	if (r < 0)
+		return r;
+	if (size && !(buf = malloc(size))) {
+		r = -ENOMEM;
+	} else {
+		r = ino->sb == SB_PROC ? 0 : xattr_list(ino, buf, size);
+		if (r == -ERANGE && a->a[2] >= LX_XATTR_SIZE_MAX)
+			r = -E2BIG;
+		if (r > 0 && size && copy_to_user(t, a->a[1], buf, (size_t)r) < 0)
+			r = -EFAULT;
+	}
+	free(buf);
+	inode_put(ino);
+	return r;
+}
+
+static long do_removexattr(struct thread *t, enum xattr_how how, const struct sysargs *a)
+{
+	char name[LX_XATTR_NAME_MAX + 1];
+	struct inode *ino;
+	long r = xattr_target(t, how, a->a[0], &ino);
+	if (r < 0)
+		return r;
+	if ((r = get_xattr_name(t, a->a[1], name)) == 0 &&
+	    (r = xattr_check(ino, name, true)) == 0 && (r = xattr_fs_ok(ino)) == 0)
+		r = xattr_remove(ino, name);
+	inode_put(ino);
+	return r;
+}
+
+long sys_setxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_setxattr(t, XA_PATH, a);
+}
+long sys_lsetxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_setxattr(t, XA_LPATH, a);
+}
+long sys_fsetxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_setxattr(t, XA_FD, a);
+}
+long sys_getxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_getxattr(t, XA_PATH, a);
+}
+long sys_lgetxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_getxattr(t, XA_LPATH, a);
+}
+long sys_fgetxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_getxattr(t, XA_FD, a);
+}
+long sys_listxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_listxattr(t, XA_PATH, a);
+}
+long sys_llistxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_listxattr(t, XA_LPATH, a);
+}
+long sys_flistxattr(struct thread *t, const struct sysargs *a)
+{
+	return do_listxattr(t, XA_FD, a);
+}
+long sys_removexattr(struct thread *t, const struct sysargs *a)
+{
+	return do_removexattr(t, XA_PATH, a);
+}
+long sys_lremovexattr(struct thread *t, const struct sysargs *a)
+{
+	return do_removexattr(t, XA_LPATH, a);
+}
+long sys_fremovexattr(struct thread *t, const struct sysargs *a)
+{
+	return do_removexattr(t, XA_FD, a);
+}
+
 /* ---- statfs ------------------------------------------------------------------- */
 
 struct lx_statfs {

@@ -81,6 +81,7 @@ static void inode_free(struct inode *ino)
 	free(ino->link);
 	free(ino->name);
 	free(ino->map_name);
+	xattr_free_all(ino);
 	if (ino->counted)
 		tmpfs_inodes--;
 	free(ino);

@@ -85,6 +85,12 @@ static inline const char *errname(int e)
 		return "ETIMEDOUT";
 	case ESRCH:
 		return "ESRCH";
+	case E2BIG:
+		return "E2BIG";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case ENODATA:
+		return "ENODATA";
 	case EDEADLK:
 		return "EDEADLK";
 	case ECHILD:

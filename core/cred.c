@@ -68,8 +68,9 @@ void cred_free(struct proc *p)
 	p->ngroups = 0;
 }
 
-/* The credentials in force: the process whose call is running; the
- * server's own work (no such call) may do anything. */
+/* The credentials in force: the process whose call is running; outside
+ * a call (the server setting up the first process, unit tests calling
+ * handlers directly) those persona was started with. */
 static struct proc *cur(void)
 {
 	struct thread *t = sched_current();
@@ -79,7 +80,7 @@ static struct proc *cur(void)
 bool capable(int cap)
 {
 	struct proc *p = cur();
-	return !p || (p->cap_eff >> cap) & 1;
+	return p ? (p->cap_eff >> cap) & 1 : core_cfg.uid == 0;
 }
 
 uint32_t cred_fsuid(void)

@@ -95,6 +95,9 @@ void waitq_drop_watches(struct waitq *q);
 /* The thread whose system call the core is running, or NULL (what a
  * file's poll means by "the caller", as Linux's current). */
 struct thread *sched_current(void);
+/* The unit tests call handlers directly: this names the caller they stand
+ * for (credentials, "current" for poll), as the dispatcher does. */
+void sched_set_current(struct thread *t);
 
 /* One registration of a parked thread on one wait queue (sched.c). */
 struct waiter {

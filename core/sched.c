@@ -297,6 +297,11 @@ struct thread *sched_current(void)
 	return current;
 }
 
+void sched_set_current(struct thread *t)
+{
+	current = t;
+}
+
 /* Run (or re-run after a wake) the syscall recorded in t->cur. */
 static void run_syscall(struct thread *t)
 {

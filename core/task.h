@@ -131,8 +131,8 @@ bool sig_timer_queued(struct proc *p, int signo, int id);
 void cred_init(struct proc *p, uint32_t uid, uint32_t gid);
 int cred_copy(struct proc *to, const struct proc *from);
 void cred_free(struct proc *p);
-/* Whether the calling process (sched_current) has capability cap; the
- * server's own work has all of them. */
+/* Whether the calling process (sched_current) has capability cap;
+ * outside a call, whether persona runs as root. */
 bool capable(int cap);
 /* The caller's filesystem ids, and whether gid is one of its groups. */
 uint32_t cred_fsuid(void);

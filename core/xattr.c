@@ -45,8 +45,8 @@ int xattr_check(struct inode *ino, const char *name, bool write)
 	if (has_prefix(name, "user.")) {
 		if (!S_ISREG(ino->mode) && !S_ISDIR(ino->mode))
 			return write ? -EPERM : -ENODATA;
-		if (S_ISDIR(ino->mode) && (ino->mode & S_ISVTX) && write && ino->uid != cred_fsuid() &&
-		    !capable(LX_CAP_FOWNER))
+		if (S_ISDIR(ino->mode) && (ino->mode & S_ISVTX) && write &&
+		    ino->uid != cred_fsuid() && !capable(LX_CAP_FOWNER))
 			return -EPERM;
 	}
 	return inode_permission(ino, write ? MAY_WRITE : MAY_READ);

@@ -96,7 +96,10 @@ long tt_call(struct thread *t, sys_handler h, uint64_t a0, uint64_t a1, uint64_t
 {
 	struct sysargs a = {0, {a0, a1, a2, a3, a4, a5}};
 	t->wake = WAKE_NONE;
-	return h(t, &a);
+	sched_set_current(t);
+	long r = h(t, &a);
+	sched_set_current(NULL);
+	return r;
 }
 
 static uint32_t peek32(struct proc *p, uint64_t addr)
@@ -551,6 +554,7 @@ TEST(test_thread_misc_calls)
 	CHECK_EQ(tt_call(t0, sys_setpriority, 0, 0, 5, 0, 0, 0), 0);
 	CHECK_EQ(tt_call(t0, sys_getpriority, 0, 0, 0, 0, 0, 0), 15);
 	p->euid = 1000;
+	p->cap_eff = 0; /* what leaving euid 0 does (cred.c) */
 	CHECK_EQ(tt_call(t0, sys_setpriority, 0, 0, 0, 0, 0, 0), -EACCES);
 	CHECK_EQ(tt_call(t0, sys_membarrier, 0, 0, 0, 0, 0, 0), 127);
 	CHECK_EQ(tt_call(t0, sys_membarrier, 8, 0, 0, 0, 0, 0), -EPERM);

@@ -99,8 +99,8 @@ int main(void)
 	CHECK(getxattr(d, "user.dir", buf, sizeof buf) == 3, "a directory keeps one too");
 	if (geteuid() == 0) {
 		CHECK_OK(setxattr(f, "trusted.secret", "t", 1, 0));
-		CHECK(!strcmp(names(f, 1), "trusted.secret,user.colour"), "root lists trusted.*: %s",
-		      names(f, 1));
+		CHECK(!strcmp(names(f, 1), "trusted.secret,user.colour"),
+		      "root lists trusted.*: %s", names(f, 1));
 	}
 	CHECK_OK(setxattr(f, "security.test", "s", 1, 0));
 	CHECK(getxattr(f, "security.test", buf, sizeof buf) == 1, "security.* without an LSM");
@@ -134,7 +134,8 @@ int main(void)
 			int ok = getxattr(f, "user.colour", buf, sizeof buf) == 3;
 			ok &= setxattr(f, "user.colour", "x", 1, 0) < 0 && errno == EACCES;
 			ok &= !strcmp(names(f, 1), "user.colour");
-			ok &= getxattr(f, "trusted.secret", buf, sizeof buf) < 0 && errno == ENODATA;
+			ok &=
+			    getxattr(f, "trusted.secret", buf, sizeof buf) < 0 && errno == ENODATA;
 			_exit(ok ? 0 : 1);
 		}
 		int st;

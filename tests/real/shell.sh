@@ -50,7 +50,7 @@ have_sh=1 have_bash=1
 if [ -x "$BUSYBOX" ]; then
 	cp "$BUSYBOX" "$ROOT/bin/busybox"
 	for a in sh cat echo ls sleep kill sort uniq wc tr sed grep head tail seq md5sum \
-		yes printf true false test expr cut paste diff rm env; do
+		yes printf true false test expr cut paste diff rm env mkfifo; do
 		ln -s busybox "$ROOT/bin/$a"
 	done
 else

@@ -147,16 +147,10 @@ static void epoll_release(struct file *f)
 	free(ep);
 }
 
-static void epoll_describe(struct file *f, char *buf, size_t size)
-{
-	(void)f;
-	snprintf(buf, size, "anon_inode:[eventpoll]");
-}
-
 static const struct file_ops epoll_ops = {
     .poll = epoll_poll,
     .release = epoll_release,
-    .describe = epoll_describe,
+    .anon_name = "eventpoll",
 };
 
 static long do_create(struct thread *t, unsigned flags)

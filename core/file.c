@@ -138,6 +138,8 @@ void file_describe(struct file *f, char *buf, size_t size)
 {
 	if (f->ops->describe)
 		f->ops->describe(f, buf, size);
+	else if (f->ops->anon_name)
+		snprintf(buf, size, "anon_inode:[%s]", f->ops->anon_name);
 	else if (f->path && f->path[0])
 		snprintf(buf, size, "%s%s", f->path,
 		         f->ino->nlink || f->ino->transient ? "" : " (deleted)");

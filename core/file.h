@@ -142,6 +142,9 @@ struct file_ops {
 	void (*release)(struct file *f);
 	/* Text for /proc/N/fd/M ("pipe:[5]"), if not the path. */
 	void (*describe)(struct file *f, char *buf, size_t size);
+	/* An anonymous-inode file's kind: /proc/N/fd shows "anon_inode:[NAME]"
+	 * (for the types with no describe of their own). */
+	const char *anon_name;
 	bool seekable;
 	/* Linux's file has no poll method of its own (select and poll see it
 	 * always ready, epoll_ctl refuses it with EPERM). */

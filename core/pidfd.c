@@ -44,12 +44,6 @@ static unsigned pidfd_poll(struct file *f, struct waitq **wq)
 	return p->exiting ? POLLIN | POLLRDNORM : 0;
 }
 
-static void pidfd_describe(struct file *f, char *buf, size_t size)
-{
-	(void)f;
-	snprintf(buf, size, "anon_inode:[pidfd]");
-}
-
 static struct proc *pidfd_proc(struct file *f)
 {
 	const struct pidfd *pf = f->priv;
@@ -65,7 +59,7 @@ static void pidfd_release(struct file *f)
 static const struct file_ops pidfd_ops = {
     .poll = pidfd_poll,
     .release = pidfd_release,
-    .describe = pidfd_describe,
+    .anon_name = "pidfd",
 };
 
 int pidfd_target(struct thread *t, int fd, struct proc **out, bool *nonblock)

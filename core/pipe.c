@@ -429,11 +429,6 @@ static unsigned efd_poll(struct file *f, struct waitq **wq)
 	return m;
 }
 
-static void efd_describe(struct file *f, char *buf, size_t size)
-{
-	snprintf(buf, size, "anon_inode:[eventfd]");
-}
-
 static void efd_destroy(struct inode *ino)
 {
 	free(ino->priv);
@@ -444,7 +439,7 @@ static const struct file_ops efd_ops = {
     .read = efd_read,
     .write = efd_write,
     .poll = efd_poll,
-    .describe = efd_describe,
+    .anon_name = "eventfd",
 };
 
 int eventfd_create(unsigned initval, unsigned flags, struct file **out)

@@ -94,17 +94,11 @@ static void sigfd_release(struct file *f)
 	free(f->priv);
 }
 
-static void sigfd_describe(struct file *f, char *buf, size_t size)
-{
-	(void)f;
-	snprintf(buf, size, "anon_inode:[signalfd]");
-}
-
 static const struct file_ops sigfd_ops = {
     .read = sigfd_read,
     .poll = sigfd_poll,
     .release = sigfd_release,
-    .describe = sigfd_describe,
+    .anon_name = "signalfd",
 };
 
 static long do_signalfd(struct thread *t, int fd, uint64_t umask, uint64_t size, unsigned flags)

@@ -68,17 +68,11 @@ static void tfd_release(struct file *f)
 	free(tf);
 }
 
-static void tfd_describe(struct file *f, char *buf, size_t size)
-{
-	(void)f;
-	snprintf(buf, size, "anon_inode:[timerfd]");
-}
-
 static const struct file_ops timerfd_ops = {
     .read = tfd_read,
     .poll = tfd_poll,
     .release = tfd_release,
-    .describe = tfd_describe,
+    .anon_name = "timerfd",
 };
 
 long sys_timerfd_create(struct thread *t, const struct sysargs *a)

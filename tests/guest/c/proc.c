@@ -3,8 +3,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -92,6 +97,23 @@ int main(int argc, char **argv)
 	n = readlink(exe, buf, 100);
 	CHECK(n == 9 && !memcmp(buf, "/dev/null", 9), "/proc/self/fd/N links to /dev/null");
 	close(extra);
+	/* Anonymous-inode files name their kind. */
+	sigset_t none;
+	sigemptyset(&none);
+	struct {
+		int fd;
+		const char *name;
+	} anon[] = {{eventfd(0, 0), "anon_inode:[eventfd]"},
+	            {epoll_create1(0), "anon_inode:[eventpoll]"},
+	            {timerfd_create(CLOCK_MONOTONIC, 0), "anon_inode:[timerfd]"},
+	            {signalfd(-1, &none, 0), "anon_inode:[signalfd]"}};
+	for (size_t i = 0; i < sizeof anon / sizeof anon[0]; i++) {
+		snprintf(exe, sizeof exe, "/proc/self/fd/%d", anon[i].fd);
+		n = readlink(exe, buf, 100);
+		CHECK(n == (ssize_t)strlen(anon[i].name) && !memcmp(buf, anon[i].name, (size_t)n),
+		      "/proc/self/fd names %s", anon[i].name);
+		close(anon[i].fd);
+	}
 
 	CHECK(slurp("/proc/cpuinfo", buf, sizeof buf) > 0, "read /proc/cpuinfo");
 	CHECK(strstr(buf, "processor") != NULL, "/proc/cpuinfo has 'processor'");

@@ -144,6 +144,29 @@ static long kill_pgrp(struct thread *t, int pgid, int sig, const struct siginfo_
 	return !found ? -ESRCH : sent ? 0 : -EPERM;
 }
 
+/* kill(2) to one process p (NULL: none): ESRCH, EINVAL, EPERM in Linux's
+ * order; a zombie still has its pid, and the signal goes nowhere. */
+static long kill_proc(struct thread *t, struct proc *p, int sig, const struct siginfo_lx *si)
+{
+	if (!p)
+		return -ESRCH;
+	if (!valid_signal(sig))
+		return -EINVAL;
+	if (!cred_may_signal(t->proc, p, sig))
+		return -EPERM;
+	if (sig && !p->exiting)
+		sig_send_proc_from(p, sig, si, t);
+	return 0;
+}
+
+/* A siginfo the caller made itself: any si_code for itself, but only
+ * negative codes other than SI_TKILL for others, so that no one can fake
+ * a kernel signal (Linux's rule for sigqueue and pidfd_send_signal). */
+static bool forged_info_denied(struct thread *t, const struct proc *to, const struct siginfo_lx *si)
+{
+	return to != t->proc && (si->si_code >= 0 || si->si_code == LX_SI_TKILL);
+}
+
 long sys_kill(struct thread *t, const struct sysargs *a)
 {
 	int pid = (int)a->a[0], sig = (int)a->a[1];
@@ -151,19 +174,8 @@ long sys_kill(struct thread *t, const struct sysargs *a)
 	struct proc *p;
 
 	user_info(&si, t, sig, LX_SI_USER);
-	if (pid > 0) {
-		p = proc_by_pid(pid);
-		if (!p)
-			return -ESRCH;
-		if (!valid_signal(sig))
-			return -EINVAL;
-		if (!cred_may_signal(t->proc, p, sig))
-			return -EPERM;
-		/* A zombie still has its pid: the signal goes nowhere. */
-		if (sig && !p->exiting)
-			sig_send_proc_from(p, sig, &si, t);
-		return 0;
-	}
+	if (pid > 0)
+		return kill_proc(t, proc_by_pid(pid), sig, &si);
 	if (pid == INT_MIN)
 		return -ESRCH;
 	if (pid != -1)
@@ -219,43 +231,42 @@ long sys_tgkill(struct thread *t, const struct sysargs *a)
 	return send_specific(t, tgid, tid, (int)a->a[2]);
 }
 
-/* sigqueue(3) and pthread_sigqueue: a siginfo from the caller.  Linux
- * lets a process forge any si_code for itself, but only negative codes
- * other than SI_TKILL for others (so no one can fake a kernel signal). */
+/* sigqueue(3) and pthread_sigqueue: a siginfo from the caller. */
 static long queue_info(struct thread *t, int tgid, int tid, int sig, uint64_t uinfo)
 {
 	struct siginfo_lx si;
+	struct thread *target = NULL;
 	struct proc *p;
 
 	if (copy_from_user(t, &si, uinfo, sizeof si) < 0)
 		return -EFAULT;
 	p = proc_by_pid(tgid);
 	if (tid > 0) {
-		struct thread *target = thread_by_tid(tid);
+		target = thread_by_tid(tid);
 		if (!target || target->state == TS_DEAD || target->proc->pid != tgid)
 			return -ESRCH;
 	} else if (!p || p->exiting) {
 		return -ESRCH;
 	}
-	if ((si.si_code >= 0 || si.si_code == LX_SI_TKILL) && p != t->proc)
+	if (forged_info_denied(t, p, &si))
 		return -EPERM;
 	if (!valid_signal(sig))
 		return -EINVAL;
-	if (!cred_may_signal(t->proc, tid > 0 ? thread_by_tid(tid)->proc : p, sig))
+	if (!cred_may_signal(t->proc, target ? target->proc : p, sig))
 		return -EPERM;
 	if (!sig)
 		return 0;
 	si.si_signo = sig;
-	if (tid > 0)
-		sig_send_thread(thread_by_tid(tid), sig, &si);
+	if (target)
+		sig_send_thread(target, sig, &si);
 	else
 		sig_send_proc_from(p, sig, &si, t);
 	return 0;
 }
 
 /* pidfd_send_signal(pidfd, sig, info, flags): kill(2) to the process the
- * pidfd names, with queue_info's rule for a siginfo given by the caller;
- * ESRCH once it has been reaped, nothing (but no error) while a zombie. */
+ * pidfd names (ESRCH once it has been reaped), with sigqueue's rule for a
+ * siginfo given by the caller. */
 long sys_pidfd_send_signal(struct thread *t, const struct sysargs *a)
 {
 	int sig = (int)a->a[1];
@@ -271,20 +282,12 @@ long sys_pidfd_send_signal(struct thread *t, const struct sysargs *a)
 			return -EFAULT;
 		if (si.si_signo != sig)
 			return -EINVAL;
-		if (p != t->proc && (si.si_code >= 0 || si.si_code == LX_SI_TKILL))
+		if (forged_info_denied(t, p, &si))
 			return -EPERM;
 	} else {
 		user_info(&si, t, sig, LX_SI_USER);
 	}
-	if (!p)
-		return -ESRCH;
-	if (!valid_signal(sig))
-		return -EINVAL;
-	if (!cred_may_signal(t->proc, p, sig))
-		return -EPERM;
-	if (sig && !p->exiting)
-		sig_send_proc_from(p, sig, &si, t);
-	return 0;
+	return kill_proc(t, p, sig, &si);
 }
 
 long sys_rt_sigqueueinfo(struct thread *t, const struct sysargs *a)

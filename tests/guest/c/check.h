@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int check_failures;
 
@@ -137,6 +138,22 @@ static inline const char *errname(int e)
 			check_failures++;                                                          \
 		}                                                                                  \
 	} while (0)
+
+/* Milliseconds on the monotonic clock since *t0. */
+static inline long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Sleep n milliseconds, whatever signals arrive meanwhile. */
+static inline void sleep_ms(long n)
+{
+	struct timespec ts = {n / 1000, (n % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
 
 static inline int check_done(void)
 {

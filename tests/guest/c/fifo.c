@@ -23,20 +23,6 @@
 
 static char dir[64], fifo[96];
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 static short revents(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};

@@ -25,20 +25,6 @@
 
 static char path[64];
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void sleep_ms(long n)
-{
-	struct timespec ts = {n / 1000, (n % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 static int lk(int fd, int cmd, int type, int whence, long start, long len)
 {
 	struct flock fl = {

@@ -42,13 +42,6 @@ static short revents(int fd, int ms)
 	return poll(&p, 1, ms) == 1 ? p.revents : 0;
 }
 
-static void sleep_ms(long n)
-{
-	struct timespec ts = {n / 1000, (n % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 static pid_t sleeper(void)
 {
 	pid_t pid = fork();

@@ -32,13 +32,6 @@ static void *writer(void *arg)
 	return (void *)sent;
 }
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 int main(void)
 {
 	int p[2];

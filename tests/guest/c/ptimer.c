@@ -39,13 +39,6 @@ static long ms(const struct timespec *ts)
 	return ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
 }
 
-static void sleep_ms(long n)
-{
-	struct timespec ts = {n / 1000, (n % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 /* Wait (up to 2 s) for the handler to run. */
 static int wait_signal(void)
 {

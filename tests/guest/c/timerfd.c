@@ -16,13 +16,6 @@
 
 #include "check.h"
 
-static long ms_since(const struct timespec *a)
-{
-	struct timespec b;
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
-}
-
 static struct itimerspec its(long value_ms, long interval_ms)
 {
 	struct itimerspec s = {

@@ -241,7 +241,8 @@ int vfs_open(struct thread *t, int dirfd, const char *path, int flags, uint32_t 
              struct file **out);
 int vfs_mkdir(struct thread *t, int dirfd, const char *path, uint32_t mode);
 /* Make a special file (mode has its S_IFMT) at path: *out referenced. */
-int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, struct inode **out);
+int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, uint32_t rdev,
+              struct inode **out);
 int vfs_unlink(struct thread *t, int dirfd, const char *path, bool rmdir);
 int vfs_rename(struct thread *t, int odfd, const char *oldp, int ndfd, const char *newp,
                unsigned flags);

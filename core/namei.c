@@ -327,12 +327,16 @@ static int path_of(struct nameidata *nd, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* Make name in dir.  refuse: an errno for a node the caller may not make,
+ * given after the directory's own checks, as Linux's vfs_mknod does. */
 static int create_file(struct thread *t, struct inode *dir, const char *name, uint32_t mode,
-                       struct inode **out)
+                       int refuse, struct inode **out)
 {
 	int r = may_modify_dir(dir);
 	if (r < 0)
 		return r == -EACCES && is_dynamic(dir) ? -ENOENT : r;
+	if (refuse)
+		return refuse;
 	r = vfs_inode_room(dir->sb);
 	if (r < 0)
 		return r;
@@ -434,7 +438,7 @@ static int open_at(struct thread *t, struct inode *start, int dirfd, const char 
 			r = -EISDIR;
 		} else {
 			uint32_t m = S_IFREG | (mode & 07777 & ~fs_umask(t->proc, -1));
-			r = create_file(t, nd.dir, nd.last, m, &nd.ino);
+			r = create_file(t, nd.dir, nd.last, m, 0, &nd.ino);
 			if (r == 0) {
 				/* A file one just created is opened whatever its
 				 * mode says. */
@@ -540,7 +544,7 @@ int vfs_mkdir(struct thread *t, int dirfd, const char *path, uint32_t mode)
 	} else {
 		int sb = nd.dir->sb;
 		r = create_file(t, nd.dir, nd.last,
-		                S_IFDIR | (mode & 01777 & ~fs_umask(t->proc, -1)), &ino);
+		                S_IFDIR | (mode & 01777 & ~fs_umask(t->proc, -1)), 0, &ino);
 		if (r == 0) {
 			ino->sb = sb;
 			inode_put(ino);
@@ -550,9 +554,13 @@ int vfs_mkdir(struct thread *t, int dirfd, const char *path, uint32_t mode)
 	return r;
 }
 
-int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, struct inode **out)
+int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, uint32_t rdev,
+              struct inode **out)
 {
 	struct nameidata nd;
+	/* A device node needs CAP_MKNOD; a whiteout (character 0:0) does not. */
+	bool device = S_ISBLK(mode) || (S_ISCHR(mode) && rdev != 0);
+	int refuse = device && !capable(LX_CAP_MKNOD) ? -EPERM : 0;
 	int r = vfs_lookup_parent(t, dirfd, path, &nd);
 	if (r < 0)
 		return r;
@@ -560,8 +568,8 @@ int vfs_mknod(struct thread *t, int dirfd, const char *path, uint32_t mode, stru
 		r = -EEXIST;
 	else if (nd.slash)
 		r = -ENOENT; /* "name/" names a directory that does not exist */
-	else
-		r = create_file(t, nd.dir, nd.last, mode, out);
+	else if ((r = create_file(t, nd.dir, nd.last, mode, refuse, out)) == 0)
+		(*out)->rdev = rdev;
 	nd_release(&nd);
 	return r;
 }
@@ -619,7 +627,7 @@ int vfs_symlink(struct thread *t, const char *target, int dirfd, const char *pat
 	} else if (nd.slash) {
 		r = -ENOENT;
 	} else {
-		r = create_file(t, nd.dir, nd.last, S_IFLNK | 0777, &ino);
+		r = create_file(t, nd.dir, nd.last, S_IFLNK | 0777, 0, &ino);
 		if (r == 0) {
 			ino->link = strdup(target);
 			ino->size = strlen(target);

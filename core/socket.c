@@ -778,7 +778,7 @@ int sock_bind(struct thread *t, struct file *f, const struct sock_addr *a)
 	 * socket's own EINVAL (then the name goes again), as on Linux. */
 	struct inode *ino;
 	uint32_t mode = S_IFSOCK | (0777 & ~fs_umask(t->proc, -1));
-	int r = vfs_mknod(t, LX_AT_FDCWD, a->sa + SUN_PATH_OFF, mode, &ino);
+	int r = vfs_mknod(t, LX_AT_FDCWD, a->sa + SUN_PATH_OFF, mode, 0, &ino);
 	if (r == -EEXIST)
 		return -EADDRINUSE;
 	if (r < 0)

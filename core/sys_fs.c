@@ -236,10 +236,10 @@ long sys_mkdirat(struct thread *t, const struct sysargs *a)
 	return do_mkdirat(t, (int)a->a[0], a->a[1], (uint32_t)a->a[2]);
 }
 
-/* mknod(2): regular files, FIFOs, socket names and device nodes (root
- * only, as CAP_MKNOD is; the devices of /dev open, other numbers give
- * ENXIO).  Linux's order: the kind of node, then the name, then the
- * right to make a device. */
+/* mknod(2): regular files, FIFOs, socket names and device nodes (with
+ * CAP_MKNOD; the devices of /dev open, other numbers give ENXIO).  Linux's
+ * order: the kind of node, then the name, then the right to make a device
+ * (vfs_mknod). */
 static long do_mknodat(struct thread *t, int dirfd, uint64_t upath, uint32_t mode, uint32_t dev)
 {
 	char path[LX_PATH_MAX];
@@ -257,17 +257,10 @@ static long do_mknodat(struct thread *t, int dirfd, uint64_t upath, uint32_t mod
 		return -EINVAL;
 	mode = type | (mode & 07777 & ~fs_umask(t->proc, -1));
 	bool device = type == S_IFCHR || type == S_IFBLK;
-	bool whiteout = type == S_IFCHR && dev == 0; /* needs no privilege */
-	r = vfs_mknod(t, dirfd, path, mode, &ino);
+	r = vfs_mknod(t, dirfd, path, mode, device ? dev : 0, &ino);
 	if (r < 0)
 		return r;
-	if (device && !whiteout && !capable(LX_CAP_MKNOD)) {
-		inode_put(ino);
-		vfs_unlink(t, dirfd, path, false);
-		return -EPERM;
-	}
 	if (device) {
-		ino->rdev = dev;
 		devfs_bind_node(ino);
 	} else if (type == S_IFIFO) {
 		ino->fops = &pipe_open_ops;

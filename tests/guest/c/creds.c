@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +136,15 @@ static void full_drop(void)
 	CHECK_ERR(chmod(f, 0777), EPERM);
 	CHECK_ERR(unlink(f), EPERM); /* dir is root's, 01777: sticky */
 	CHECK_ERR(kill(1, SIGTERM), EPERM);
+	/* Device nodes need CAP_MKNOD (after the name's own checks); a
+	 * whiteout does not. */
+	char dev[96];
+	snprintf(dev, sizeof dev, "%s/null", dir);
+	CHECK_ERR(mknod(dev, S_IFCHR | 0600, makedev(1, 3)), EPERM);
+	CHECK_ERR(stat(dev, &st), ENOENT);
+	CHECK_ERR(mknod(f, S_IFCHR | 0600, makedev(1, 3)), EEXIST);
+	CHECK_OK(mknod(dev, S_IFCHR | 0600, 0));
+	CHECK_OK(unlink(dev));
 	/* setfsuid reports the old value and refuses what it may not. */
 	CHECK(setfsuid(0) == U1 && setfsuid(-1) == U1, "setfsuid(0) refused, old value back");
 }

@@ -594,8 +594,6 @@ long sys_execveat(struct thread *t, const struct sysargs *a)
 #define LX_P_PID 1
 #define LX_P_PGID 2
 #define LX_P_PIDFD 3
-/* waitid's own mark (beyond Linux's option bits) for a nonblocking pidfd */
-#define PIDFD_NONBLOCKING 0x80000000u
 #define RUSAGE_SIZE 144
 
 struct wait_result {
@@ -717,6 +715,7 @@ long sys_waitid(struct thread *t, const struct sysargs *a)
 	int which = (int)a->a[0], id = (int)a->a[1];
 	unsigned options = (unsigned)a->a[3];
 	struct wait_result res = {0};
+	bool eagain = false; /* a nonblocking pidfd, waited on without WNOHANG */
 
 	if (options & ~(LX_WNOHANG | LX_WNOWAIT | LX_WEXITED | LX_WSTOPPED | LX_WCONTINUED |
 	                LX_WNOTHREAD | LX_WCLONE | LX_WALL))
@@ -739,7 +738,8 @@ long sys_waitid(struct thread *t, const struct sysargs *a)
 	case LX_P_PIDFD: {
 		/* The process the pidfd names (ECHILD once reaped); a
 		 * nonblocking pidfd makes the wait WNOHANG, and EAGAIN
-		 * when nothing has happened yet. */
+		 * when nothing has happened yet unless the caller asked
+		 * for WNOHANG itself (Linux's kernel_waitid). */
 		struct proc *p;
 		bool nonblock;
 		if (id < 0)
@@ -747,8 +747,9 @@ long sys_waitid(struct thread *t, const struct sysargs *a)
 		long r = pidfd_target(t, id, &p, &nonblock);
 		if (r < 0)
 			return r;
+		eagain = nonblock && !(options & LX_WNOHANG);
 		if (nonblock)
-			options |= LX_WNOHANG | PIDFD_NONBLOCKING;
+			options |= LX_WNOHANG;
 		if (!p)
 			return -ECHILD;
 		which = LX_P_PID;
@@ -758,12 +759,12 @@ long sys_waitid(struct thread *t, const struct sysargs *a)
 	default:
 		return -EINVAL;
 	}
-	long r = do_wait(t, which, id, options & ~PIDFD_NONBLOCKING, &res);
+	long r = do_wait(t, which, id, options, &res);
 	if (r < 0)
 		return r;
 	if (r == SYS_PARKED)
 		return r;
-	if (r == 0 && (options & PIDFD_NONBLOCKING))
+	if (r == 0 && eagain)
 		return -EAGAIN;
 	if (a->a[2]) {
 		/* Linux writes these six fields, zeros when nothing ended. */

@@ -117,6 +117,9 @@ static void nonblocking(void)
 	CHECK(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK), "PIDFD_NONBLOCK");
 	siginfo_t si;
 	CHECK_ERR(waitid(P_PIDFD_, fd, &si, WEXITED), EAGAIN);
+	si.si_pid = 1;
+	CHECK(waitid(P_PIDFD_, fd, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0,
+	      "with WNOHANG of its own: 0 and no child, not EAGAIN");
 	CHECK(revents(fd, 3000) == POLLIN, "it becomes readable");
 	memset(&si, 0, sizeof si);
 	CHECK_OK(waitid(P_PIDFD_, fd, &si, WEXITED));

@@ -108,22 +108,13 @@ bool cred_in_group(uint32_t gid)
 	return false;
 }
 
-void cred_access_begin(struct proc *p, struct cred_saved *s)
+void cred_access_begin(struct proc *p, struct cred_ids *s)
 {
-	s->fsuid = p->fsuid;
-	s->fsgid = p->fsgid;
-	s->cap_eff = p->cap_eff;
+	cred_save(p, s);
 	p->fsuid = p->uid;
 	p->fsgid = p->gid;
 	/* access(2) asks as the real user: root keeps its permitted set. */
 	p->cap_eff = p->uid == 0 ? p->cap_perm : 0;
-}
-
-void cred_access_end(struct proc *p, const struct cred_saved *s)
-{
-	p->fsuid = s->fsuid;
-	p->fsgid = s->fsgid;
-	p->cap_eff = s->cap_eff;
 }
 
 bool cred_may_signal(const struct proc *from, const struct proc *to, int sig)

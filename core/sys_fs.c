@@ -406,12 +406,12 @@ static long do_faccessat(struct thread *t, int dirfd, uint64_t upath, int mode, 
 	if (r < 0)
 		return r;
 	/* Asked as the real user unless AT_EACCESS. */
-	struct cred_saved saved;
+	struct cred_ids saved;
 	if (!(flags & LX_AT_EACCESS))
 		cred_access_begin(t->proc, &saved);
 	r = mode ? inode_permission(ino, mode) : 0;
 	if (!(flags & LX_AT_EACCESS))
-		cred_access_end(t->proc, &saved);
+		cred_restore(t->proc, &saved);
 	inode_put(ino);
 	return r;
 }

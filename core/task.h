@@ -138,13 +138,6 @@ bool capable(int cap);
 uint32_t cred_fsuid(void);
 uint32_t cred_fsgid(void);
 bool cred_in_group(uint32_t gid);
-/* access(2): check as the real user between begin and end. */
-struct cred_saved {
-	uint32_t fsuid, fsgid;
-	uint64_t cap_eff;
-};
-void cred_access_begin(struct proc *p, struct cred_saved *s);
-void cred_access_end(struct proc *p, const struct cred_saved *s);
 /* Linux's check_kill_permission. */
 bool cred_may_signal(const struct proc *from, const struct proc *to, int sig);
 /* exec of exe: set-user-ID and set-group-ID bits, capabilities,
@@ -160,6 +153,8 @@ struct cred_ids {
 void cred_save(const struct proc *p, struct cred_ids *s);
 void cred_restore(struct proc *p, const struct cred_ids *s);
 void cred_exec(struct proc *p, const struct inode *exe);
+/* access(2): check as the real user from here until cred_restore. */
+void cred_access_begin(struct proc *p, struct cred_ids *s);
 
 /* ---- pidfds (pidfd.c) ------------------------------------------------------ */
 /* A process exited or was reaped: pidfd polls look again. */
